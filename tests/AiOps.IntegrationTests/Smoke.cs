@@ -1,0 +1,1 @@
+namespace AiOps.IntegrationTests; public class Smoke { }

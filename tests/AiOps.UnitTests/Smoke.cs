@@ -1,0 +1,1 @@
+namespace AiOps.UnitTests; public class Smoke { [Fact] public void Runs() => Assert.True(true); }
