@@ -1,0 +1,83 @@
+namespace AiOps.Abstractions;
+
+/// <summary>How points of a metric combine inside a time bucket.</summary>
+public enum MetricAggregation
+{
+    /// <summary>Each point is an amount for its moment (runs, rows, predictions, spend): buckets add up.</summary>
+    Sum = 0,
+    /// <summary>Each point is a level (latency, accuracy): buckets keep mean, min, max.</summary>
+    Gauge = 1,
+}
+
+/// <summary>One metric of the shared vocabulary.</summary>
+public sealed record MetricDefinition(
+    string Name,
+    string Unit,
+    MetricAggregation Aggregation,
+    IReadOnlyList<EntityKind> Kinds,
+    string Description);
+
+/// <summary>
+/// The one vocabulary of metric names across DataOps, MLOps and FinOps. Any other well-formed name is
+/// accepted as a custom gauge series; a vocabulary name sent for a kind it does not apply to is rejected.
+/// </summary>
+public static class MetricVocabulary
+{
+    public const string RunSuccess = "run.success";
+    public const string RunFailure = "run.failure";
+    public const string RunDurationSeconds = "run.duration_seconds";
+    public const string RowsIn = "rows.in";
+    public const string RowsOut = "rows.out";
+    public const string DataQualityFailures = "dq.failures";
+    public const string Predictions = "predictions";
+    public const string Errors = "errors";
+    public const string LatencyMs = "latency_ms";
+    public const string Accuracy = "accuracy";
+    public const string Drift = "drift";
+    public const string Value = "value";
+    public const string Cost = "cost";
+
+    /// <summary>Attribute keys with a meaning to the platform.</summary>
+    public static class Attributes
+    {
+        public const string Version = "version";
+        public const string Service = "service";
+        public const string Resource = "resource";
+        public const string Currency = "currency";
+        public const string RunId = "run_id";
+    }
+
+    private static readonly EntityKind[] PipelineOnly = [EntityKind.Pipeline];
+    private static readonly EntityKind[] ModelOnly = [EntityKind.Model];
+    private static readonly EntityKind[] All = [EntityKind.Pipeline, EntityKind.Model, EntityKind.CostCenter];
+
+    public static readonly IReadOnlyList<MetricDefinition> Definitions =
+    [
+        new(RunSuccess, "runs", MetricAggregation.Sum, PipelineOnly, "A pipeline run completed successfully (value = number of runs, usually 1)."),
+        new(RunFailure, "runs", MetricAggregation.Sum, PipelineOnly, "A pipeline run failed (value = number of runs, usually 1)."),
+        new(RunDurationSeconds, "s", MetricAggregation.Gauge, PipelineOnly, "Wall-clock duration of one pipeline run."),
+        new(RowsIn, "rows", MetricAggregation.Sum, PipelineOnly, "Rows read by a run."),
+        new(RowsOut, "rows", MetricAggregation.Sum, PipelineOnly, "Rows written by a run."),
+        new(DataQualityFailures, "checks", MetricAggregation.Sum, PipelineOnly, "Failed data-quality checks."),
+        new(Predictions, "predictions", MetricAggregation.Sum, ModelOnly, "Predictions served since the previous point."),
+        new(Errors, "errors", MetricAggregation.Sum, ModelOnly, "Failed predictions since the previous point."),
+        new(LatencyMs, "ms", MetricAggregation.Gauge, ModelOnly, "Serving latency of the model (e.g. p95 over the reporting interval)."),
+        new(Accuracy, "ratio", MetricAggregation.Gauge, ModelOnly, "Online accuracy or quality score in [0,1]."),
+        new(Drift, "score", MetricAggregation.Gauge, ModelOnly, "Data or prediction drift score (higher is more drift)."),
+        new(Value, "currency", MetricAggregation.Sum, ModelOnly, "Business value the model delivered (revenue or savings attributed)."),
+        new(Cost, "currency", MetricAggregation.Sum, All, "Spend incurred (attributes: service, resource, currency). Report each cost once: on its cost center or on the entity that incurred it."),
+    ];
+
+    private static readonly Dictionary<string, MetricDefinition> ByName =
+        Definitions.ToDictionary(d => d.Name, StringComparer.Ordinal);
+
+    public static MetricDefinition? Find(string name) => ByName.GetValueOrDefault(name);
+
+    /// <summary>Aggregation of a metric: vocabulary metrics as defined, custom metrics as gauges.</summary>
+    public static MetricAggregation AggregationOf(string name) =>
+        ByName.TryGetValue(name, out var d) ? d.Aggregation : MetricAggregation.Gauge;
+
+    /// <summary>False when <paramref name="name"/> is a vocabulary metric that does not apply to <paramref name="kind"/>.</summary>
+    public static bool AppliesTo(string name, EntityKind kind) =>
+        !ByName.TryGetValue(name, out var d) || d.Kinds.Contains(kind);
+}

@@ -1,0 +1,25 @@
+namespace AiOps.Abstractions;
+
+/// <summary>Stream provider and namespace names, defined once. One stream per entity: key = entity id.</summary>
+public static class StreamNames
+{
+    public const string Provider = "telemetry";
+    public const string PipelineNamespace = "telemetry.pipeline";
+    public const string ModelNamespace = "telemetry.model";
+    public const string CostCenterNamespace = "telemetry.costcenter";
+
+    public static string NamespaceFor(EntityKind kind) => kind switch
+    {
+        EntityKind.Pipeline => PipelineNamespace,
+        EntityKind.Model => ModelNamespace,
+        EntityKind.CostCenter => CostCenterNamespace,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+}
+
+/// <summary>Grain storage names.</summary>
+public static class StorageNames
+{
+    public const string Entities = "entities";
+    public const string PubSub = "PubSubStore";
+}

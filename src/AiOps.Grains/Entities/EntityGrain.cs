@@ -1,0 +1,316 @@
+using System.IO.Compression;
+using AiOps.Abstractions;
+using AiOps.Grains.Series;
+using AiOps.Grains.Value;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+using Orleans.Streams;
+using Orleans.Streams.Core;
+
+namespace AiOps.Grains.Entities;
+
+/// <summary>
+/// Shared machinery of pipeline, model and cost-center grains: the implicit stream subscription,
+/// idempotent application of batches, bounded series, write-behind persistence and digests for the
+/// value grain. Kind-specific statistics live in the subclasses.
+/// </summary>
+public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObserver
+{
+    private readonly IPersistentState<EntityState> _state;
+    private readonly EntityGrainOptions _options;
+    private readonly ILogger _logger;
+    private readonly Dictionary<string, MetricSeries> _series = new(StringComparer.Ordinal);
+    private RecentIds _eventIds = null!;
+    private RecentIds _batchIds = null!;
+    private bool _dirty;
+    private EntityDigest? _lastDigest;
+    private IGrainTimer? _persistTimer;
+    private IGrainTimer? _digestTimer;
+
+    protected EntityGrain(IPersistentState<EntityState> state, IOptions<EntityGrainOptions> options, TimeProvider time, ILogger logger)
+    {
+        _state = state;
+        _options = options.Value;
+        Time = time;
+        _logger = logger;
+    }
+
+    protected abstract EntityKind Kind { get; }
+    protected TimeProvider Time { get; }
+    protected EntityState State => _state.State;
+    protected string Id => this.GetPrimaryKeyString();
+    protected IReadOnlyDictionary<string, MetricSeries> SeriesByName => _series;
+
+    protected virtual SeriesRetention RetentionFor(string metric) => SeriesRetention.Default;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _eventIds = new RecentIds(_options.RecentEventIds);
+        _batchIds = new RecentIds(_options.RecentBatchIds);
+        LoadData(State.Data);
+
+        // Spread timers so that thousands of grains activated together do not write at the same instant.
+        var jitter = TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)Math.Max(1, _options.PersistInterval.TotalMilliseconds)));
+        _persistTimer = this.RegisterGrainTimer(PersistIfDirtyAsync, new GrainTimerCreationOptions(_options.PersistInterval + jitter, _options.PersistInterval));
+        _digestTimer = this.RegisterGrainTimer(PushDigestAsync, new GrainTimerCreationOptions(TimeSpan.FromMilliseconds(Random.Shared.Next(50, 500)), _options.DigestInterval));
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _persistTimer?.Dispose();
+        _digestTimer?.Dispose();
+        try
+        {
+            await PersistIfDirtyAsync(cancellationToken);
+            await PushDigestAsync(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Could not save {Kind} {Id} on deactivation ({Reason})", Kind, Id, reason);
+        }
+    }
+
+    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory)
+    {
+        var handle = handleFactory.Create<TelemetryBatch>();
+        await handle.ResumeAsync(OnStreamBatchAsync);
+    }
+
+    private Task OnStreamBatchAsync(IList<SequentialItem<TelemetryBatch>> items)
+    {
+        foreach (var item in items) Apply(item.Item);
+        return Task.CompletedTask;
+    }
+
+    public Task ApplyAsync(TelemetryBatch batch)
+    {
+        Apply(batch);
+        return Task.CompletedTask;
+    }
+
+    public Task<EntitySummary> GetSummaryAsync() => Task.FromResult(BuildSummary());
+
+    public Task<SeriesView?> GetSeriesAsync(string metric, SeriesResolution resolution, int limit)
+    {
+        if (!_series.TryGetValue(metric, out var s)) return Task.FromResult<SeriesView?>(null);
+        var view = new SeriesView(metric, resolution.ToString().ToLowerInvariant(), s.Aggregation.ToString().ToLowerInvariant(), s.Read(resolution, limit));
+        return Task.FromResult<SeriesView?>(view);
+    }
+
+    public async Task<EntitySummary> PutMetadataAsync(EntityMetadata metadata)
+    {
+        State.Metadata = metadata;
+        State.Registered = true;
+        await SaveAsync();
+        _lastDigest = null;
+        await PushDigestAsync(CancellationToken.None);
+        return BuildSummary();
+    }
+
+    public Task FlushAsync() => SaveAsync();
+
+    // ---- application -------------------------------------------------------------------------
+
+    private void Apply(TelemetryBatch batch)
+    {
+        if (!_batchIds.Add(RecentIds.Hash(batch.BatchId)))
+        {
+            State.DuplicatesDropped += batch.Points.Length;
+            return;
+        }
+
+        var nowMonth = MonthKey(Time.GetUtcNow().ToUnixTimeMilliseconds());
+        foreach (var p in batch.Points)
+        {
+            if (p.EventId is not null && !_eventIds.Add(RecentIds.Hash(p.EventId)))
+            {
+                State.DuplicatesDropped++;
+                continue;
+            }
+            if (!_series.TryGetValue(p.Metric, out var series))
+            {
+                if (_series.Count >= Limits.MaxMetricsPerEntity)
+                {
+                    State.PointsDropped++;
+                    continue;
+                }
+                series = new MetricSeries(p.Metric, RetentionFor(p.Metric));
+                _series.Add(p.Metric, series);
+            }
+
+            var inOrder = series.Add(p.TimestampMs, p.Value);
+            if (series.Aggregation == MetricAggregation.Sum)
+            {
+                AddMonthly(State.MonthSums, MonthKey(p.TimestampMs), p.Metric, p.Value, nowMonth, cap: int.MaxValue);
+            }
+            if (p.Metric == MetricVocabulary.Cost && p.Attributes is not null)
+            {
+                var month = MonthKey(p.TimestampMs);
+                if (p.Attribute(MetricVocabulary.Attributes.Service) is { } service)
+                    AddMonthly(State.CostByService, month, service, p.Value, nowMonth, cap: 50);
+                if (p.Attribute(MetricVocabulary.Attributes.Resource) is { } resource)
+                    AddMonthly(State.CostByResource, month, resource, p.Value, nowMonth, cap: 50);
+            }
+            OnPoint(p, series, inOrder);
+
+            State.EventsApplied++;
+            if (State.FirstSeenMs is null || p.TimestampMs < State.FirstSeenMs) State.FirstSeenMs = p.TimestampMs;
+            if (State.LastSeenMs is null || p.TimestampMs > State.LastSeenMs) State.LastSeenMs = p.TimestampMs;
+        }
+        _dirty = true;
+    }
+
+    /// <summary>Kind-specific reaction to one applied point.</summary>
+    protected virtual void OnPoint(TelemetryPoint point, MetricSeries series, bool inOrder)
+    {
+    }
+
+    private static void AddMonthly(Dictionary<int, Dictionary<string, double>> byMonth, int month, string key, double value, int nowMonth, int cap)
+    {
+        if (month < nowMonth - 2) return; // older than the months we keep
+        if (!byMonth.TryGetValue(month, out var sums))
+        {
+            sums = new Dictionary<string, double>(StringComparer.Ordinal);
+            byMonth[month] = sums;
+            foreach (var old in byMonth.Keys.Where(m => m < nowMonth - 2).ToList()) byMonth.Remove(old);
+        }
+        if (!sums.ContainsKey(key) && sums.Count >= cap) key = "(other)";
+        sums[key] = sums.GetValueOrDefault(key) + value;
+    }
+
+    public static int MonthKey(long timestampMs)
+    {
+        var d = DateTime.UnixEpoch.AddMilliseconds(timestampMs);
+        return d.Year * 12 + d.Month - 1;
+    }
+
+    public static string MonthName(int monthKey) => $"{monthKey / 12:D4}-{monthKey % 12 + 1:D2}";
+
+    protected int CurrentMonth => MonthKey(Time.GetUtcNow().ToUnixTimeMilliseconds());
+
+    protected double MonthSum(string metric, int month) =>
+        State.MonthSums.TryGetValue(month, out var sums) ? sums.GetValueOrDefault(metric) : 0;
+
+    protected MetricSeries? Find(string metric) => _series.GetValueOrDefault(metric);
+
+    // ---- summaries -----------------------------------------------------------------------------
+
+    private EntitySummary BuildSummary()
+    {
+        var summary = new EntitySummary
+        {
+            Kind = Kind,
+            Id = Id,
+            Registered = State.Registered,
+            Metadata = State.Metadata,
+            FirstSeen = ToDate(State.FirstSeenMs),
+            LastSeen = ToDate(State.LastSeenMs),
+            EventsApplied = State.EventsApplied,
+            DuplicatesDropped = State.DuplicatesDropped,
+            CostMonthToDate = MonthSum(MetricVocabulary.Cost, CurrentMonth),
+            Metrics = _series.Values
+                .OrderBy(s => s.Name, StringComparer.Ordinal)
+                .Select(s => new MetricInfo(
+                    s.Name,
+                    MetricVocabulary.Find(s.Name)?.Unit ?? "",
+                    s.Aggregation.ToString().ToLowerInvariant(),
+                    s.Points,
+                    s.LastValue,
+                    DateTime.UnixEpoch.AddMilliseconds(Math.Max(0, s.LastTimestampMs)),
+                    s.Total))
+                .ToList(),
+            OpenAnomalies = State.OpenAnomalies.ToList(),
+        };
+        return Describe(summary);
+    }
+
+    /// <summary>Adds the kind-specific statistics to the summary.</summary>
+    protected abstract EntitySummary Describe(EntitySummary summary);
+
+    /// <summary>Adds the kind-specific figures to the digest.</summary>
+    protected abstract EntityDigest Digest(EntityDigest digest);
+
+    private EntityDigest BuildDigest()
+    {
+        var month = CurrentMonth;
+        var digest = new EntityDigest
+        {
+            Kind = Kind,
+            Id = Id,
+            Name = State.Metadata.Name,
+            Team = State.Metadata.Team,
+            CostCenterId = State.Metadata.CostCenterId,
+            MonthKey = month,
+            CostMonthToDate = MonthSum(MetricVocabulary.Cost, month),
+            EventsApplied = State.EventsApplied,
+            LastSeen = ToDate(State.LastSeenMs),
+            OpenAnomalies = State.OpenAnomalies.Count,
+        };
+        return Digest(digest);
+    }
+
+    private async Task PushDigestAsync(CancellationToken cancellationToken)
+    {
+        if (State.EventsApplied == 0 && !State.Registered) return;
+        var digest = BuildDigest();
+        if (digest == _lastDigest) return;
+        await GrainFactory.GetGrain<IDigestCollectorGrain>(0).SubmitAsync(digest);
+        _lastDigest = digest;
+    }
+
+    // ---- persistence ---------------------------------------------------------------------------
+
+    private Task PersistIfDirtyAsync(CancellationToken cancellationToken) => _dirty ? SaveAsync() : Task.CompletedTask;
+
+    private async Task SaveAsync()
+    {
+        State.Data = SaveData();
+        await _state.WriteStateAsync();
+        _dirty = false;
+    }
+
+    /// <summary>Size of the persisted blob and an estimate of in-memory series size, for the state-size benchmark.</summary>
+    protected int SeriesBytes => _series.Values.Sum(s => s.ApproximateBytes);
+
+    private byte[] SaveData()
+    {
+        using var raw = new MemoryStream();
+        using (var w = new BinaryWriter(raw, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write((byte)1);
+            w.Write(_series.Count);
+            foreach (var s in _series.Values) s.Write(w);
+            _eventIds.Write(w);
+            _batchIds.Write(w);
+        }
+        using var compressed = new MemoryStream();
+        using (var brotli = new BrotliStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            raw.Position = 0;
+            raw.CopyTo(brotli);
+        }
+        return compressed.ToArray();
+    }
+
+    private void LoadData(byte[]? data)
+    {
+        if (data is null || data.Length == 0) return;
+        using var input = new MemoryStream(data);
+        using var brotli = new BrotliStream(input, CompressionMode.Decompress);
+        using var r = new BinaryReader(brotli);
+        var version = r.ReadByte();
+        if (version != 1) throw new InvalidOperationException($"Unknown series format {version} in {Kind} {Id}");
+        var n = r.ReadInt32();
+        for (var k = 0; k < n; k++)
+        {
+            var s = MetricSeries.Read(r, RetentionFor);
+            _series[s.Name] = s;
+        }
+        _eventIds.Read(r);
+        _batchIds.Read(r);
+    }
+
+    protected static DateTime? ToDate(long? ms) => ms is null ? null : DateTime.UnixEpoch.AddMilliseconds(ms.Value);
+}

@@ -1,0 +1,19 @@
+namespace AiOps.Grains.Entities;
+
+/// <summary>Tuning of entity grains (configuration section <c>AiOps:Grains</c>).</summary>
+public sealed class EntityGrainOptions
+{
+    public const string Section = "AiOps:Grains";
+
+    /// <summary>Write-behind period of entity state. A crash loses at most this much of applied telemetry.</summary>
+    public TimeSpan PersistInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often an entity pushes its digest to the value grain (only when it changed).</summary>
+    public TimeSpan DigestInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Event ids remembered per entity for deduplication.</summary>
+    public int RecentEventIds { get; set; } = 512;
+
+    /// <summary>Stream batch ids remembered per entity (redelivery by at-least-once streams).</summary>
+    public int RecentBatchIds { get; set; } = 64;
+}

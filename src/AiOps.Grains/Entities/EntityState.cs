@@ -1,0 +1,38 @@
+using AiOps.Abstractions;
+
+namespace AiOps.Grains.Entities;
+
+/// <summary>
+/// Persisted state of an entity grain (System.Text.Json). Series and id windows travel as one compressed
+/// binary blob: they are the bulk of the state and their size is bounded by retention.
+/// </summary>
+public sealed class EntityState
+{
+    public int SchemaVersion { get; set; } = 1;
+    public EntityMetadata Metadata { get; set; } = EntityMetadata.Empty;
+    public bool Registered { get; set; }
+    public long? FirstSeenMs { get; set; }
+    public long? LastSeenMs { get; set; }
+    public long EventsApplied { get; set; }
+    public long DuplicatesDropped { get; set; }
+    public long PointsDropped { get; set; }
+
+    /// <summary>Sums of Sum-aggregated metrics per UTC month (key: year*12 + month-1), the last three months.</summary>
+    public Dictionary<int, Dictionary<string, double>> MonthSums { get; set; } = [];
+
+    /// <summary>Spend per month by the <c>service</c> attribute of <c>cost</c> points.</summary>
+    public Dictionary<int, Dictionary<string, double>> CostByService { get; set; } = [];
+
+    /// <summary>Spend per month by the <c>resource</c> attribute of <c>cost</c> points.</summary>
+    public Dictionary<int, Dictionary<string, double>> CostByResource { get; set; } = [];
+
+    /// <summary>Model versions seen (newest last), at most 20.</summary>
+    public List<ModelVersionInfo> Versions { get; set; } = [];
+    public string? CurrentVersion { get; set; }
+    public long CurrentVersionAtMs { get; set; }
+
+    public List<OpenAnomaly> OpenAnomalies { get; set; } = [];
+
+    /// <summary>Series, recent event ids and recent batch ids, Brotli-compressed.</summary>
+    public byte[]? Data { get; set; }
+}

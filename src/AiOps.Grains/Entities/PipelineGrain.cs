@@ -1,0 +1,96 @@
+using AiOps.Abstractions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+
+namespace AiOps.Grains.Entities;
+
+/// <summary>A data pipeline: runs, failures, durations, rows and freshness.</summary>
+[ImplicitStreamSubscription(StreamNames.PipelineNamespace)]
+public sealed class PipelineGrain(
+    [PersistentState("entity", StorageNames.Entities)] IPersistentState<EntityState> state,
+    IOptions<EntityGrainOptions> options,
+    TimeProvider time,
+    ILogger<PipelineGrain> logger)
+    : EntityGrain(state, options, time, logger), IPipelineGrain
+{
+    protected override EntityKind Kind => EntityKind.Pipeline;
+
+    protected override EntitySummary Describe(EntitySummary summary) => summary with { Pipeline = Stats() };
+
+    protected override EntityDigest Digest(EntityDigest digest)
+    {
+        var stats = Stats();
+        return digest with
+        {
+            RunsMonthToDate = stats.RunsMonthToDate,
+            FailuresMonthToDate = stats.FailuresMonthToDate,
+            Fresh = stats.Fresh,
+        };
+    }
+
+    private PipelineStats Stats()
+    {
+        var month = CurrentMonth;
+        var success = Find(MetricVocabulary.RunSuccess);
+        var failure = Find(MetricVocabulary.RunFailure);
+        var duration = Find(MetricVocabulary.RunDurationSeconds);
+        var successes = (long)(success?.Total ?? 0);
+        var failures = (long)(failure?.Total ?? 0);
+        var successesMtd = (long)MonthSum(MetricVocabulary.RunSuccess, month);
+        var failuresMtd = (long)MonthSum(MetricVocabulary.RunFailure, month);
+        var runsMtd = successesMtd + failuresMtd;
+
+        long? lastSuccess = success?.LastTimestampMs;
+        long? lastFailure = failure?.LastTimestampMs;
+        long? lastRun = (lastSuccess, lastFailure) switch
+        {
+            (null, null) => null,
+            (null, var f) => f,
+            (var s, null) => s,
+            (var s, var f) => Math.Max(s!.Value, f!.Value),
+        };
+
+        var sla = State.Metadata.FreshnessSlaSeconds ?? InferredSlaSeconds(success);
+        var now = Time.GetUtcNow().ToUnixTimeMilliseconds();
+        double? sinceSuccess = lastSuccess is null ? null : Math.Max(0, (now - lastSuccess.Value) / 1000.0);
+        bool? fresh = sla is null ? null : sinceSuccess is not null && sinceSuccess <= sla;
+
+        return new PipelineStats
+        {
+            RunsTotal = successes + failures,
+            SuccessesTotal = successes,
+            FailuresTotal = failures,
+            RunsMonthToDate = runsMtd,
+            FailuresMonthToDate = failuresMtd,
+            FailureRateMonthToDate = runsMtd == 0 ? null : (double)failuresMtd / runsMtd,
+            LastRunAt = ToDate(lastRun),
+            LastSuccessAt = ToDate(lastSuccess),
+            LastFailureAt = ToDate(lastFailure),
+            LastDurationSeconds = duration?.LastValue,
+            MeanDurationSeconds = duration?.RawMean(20),
+            RowsInTotal = Find(MetricVocabulary.RowsIn)?.Total ?? 0,
+            RowsOutTotal = Find(MetricVocabulary.RowsOut)?.Total ?? 0,
+            FreshnessSlaSeconds = sla,
+            SecondsSinceLastSuccess = sinceSuccess,
+            Fresh = fresh,
+            DataQualityFailuresTotal = Find(MetricVocabulary.DataQualityFailures)?.Total ?? 0,
+        };
+    }
+
+    /// <summary>
+    /// Without a declared SLA, a pipeline is expected to succeed about as often as it has: twice the
+    /// median gap between its recent successes (at least five minutes), once it has three of them.
+    /// </summary>
+    private static double? InferredSlaSeconds(Series.MetricSeries? success)
+    {
+        if (success is null) return null;
+        var times = success.Raw(64).Select(p => p.TimestampMs).ToArray();
+        if (times.Length < 3) return null;
+        var gaps = new double[times.Length - 1];
+        for (var i = 1; i < times.Length; i++) gaps[i - 1] = (times[i] - times[i - 1]) / 1000.0;
+        Array.Sort(gaps);
+        var median = gaps[gaps.Length / 2];
+        return Math.Max(300, 2 * median);
+    }
+}

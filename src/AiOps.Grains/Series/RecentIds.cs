@@ -1,0 +1,66 @@
+namespace AiOps.Grains.Series;
+
+/// <summary>
+/// The last N ids seen (64-bit FNV-1a hashes), for idempotent application: a producer's retry of an event
+/// id, or a stream's redelivery of a batch, is dropped while its id is still within the window.
+/// </summary>
+internal sealed class RecentIds(int capacity)
+{
+    private readonly ulong[] _ring = new ulong[capacity];
+    private readonly HashSet<ulong> _set = new(capacity);
+    private int _head;
+    private int _count;
+
+    public int Capacity => capacity;
+    public int ApproximateBytes => capacity * 8 + capacity * 24;
+
+    /// <summary>Adds the id; false when it was already present.</summary>
+    public bool Add(ulong hash)
+    {
+        if (!_set.Add(hash)) return false;
+        if (_count == _ring.Length)
+        {
+            _set.Remove(_ring[_head]);
+        }
+        else
+        {
+            _count++;
+        }
+        _ring[_head] = hash;
+        _head = (_head + 1) % _ring.Length;
+        return true;
+    }
+
+    public bool Contains(ulong hash) => _set.Contains(hash);
+
+    public static ulong Hash(string id)
+    {
+        var h = 14695981039346656037UL;
+        foreach (var c in id)
+        {
+            h ^= c;
+            h *= 1099511628211UL;
+        }
+        return h;
+    }
+
+    public static ulong Hash(Guid id)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        id.TryWriteBytes(bytes);
+        return BitConverter.ToUInt64(bytes) ^ (BitConverter.ToUInt64(bytes[8..]) * 31);
+    }
+
+    public void Write(BinaryWriter w)
+    {
+        w.Write(_count);
+        var start = (_head - _count + _ring.Length) % _ring.Length;
+        for (var k = 0; k < _count; k++) w.Write(_ring[(start + k) % _ring.Length]);
+    }
+
+    public void Read(BinaryReader r)
+    {
+        var n = r.ReadInt32();
+        for (var k = 0; k < n; k++) Add(r.ReadUInt64());
+    }
+}
