@@ -1,0 +1,119 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers;
+
+namespace AiOps.Intelligence.Anomaly;
+
+/// <summary>
+/// A low-rank linear subspace of fixed-length windows, fitted with ML.NET's RandomizedPca trainer.
+/// Scoring uses the absolute reconstruction error computed from the fitted eigenvectors
+/// (ML.NET's own PCA score is relative to the window norm, which cancels out spike size).
+/// </summary>
+public sealed class PcaSubspace
+{
+    private static readonly MLContext Ml = new(seed: 17);
+    private readonly float[] _mean;      // dim
+    private readonly float[] _basis;     // rank x dim, row-major, orthonormal rows
+
+    public int Dimension { get; }
+    public int Rank { get; }
+
+    private PcaSubspace(int dim, int rank, float[] mean, float[] basis)
+    {
+        Dimension = dim; Rank = rank; _mean = mean; _basis = basis;
+    }
+
+    private sealed class Row
+    {
+        public float[] Features { get; set; } = [];
+    }
+
+    /// <summary>Fits the subspace with ML.NET RandomizedPca (single-threaded, deterministic seed).</summary>
+    public static PcaSubspace Fit(IReadOnlyList<float[]> windows, int rank)
+    {
+        if (windows.Count == 0) throw new ArgumentException("no windows", nameof(windows));
+        int dim = windows[0].Length;
+        rank = Math.Clamp(rank, 1, dim - 1);
+        // degenerate data (flat lines, exact repeats): the subspace is just the mean
+        var meanW = new float[dim];
+        foreach (var w in windows) for (int i = 0; i < dim; i++) meanW[i] += w[i] / windows.Count;
+        double energy = 0;
+        foreach (var w in windows) for (int i = 0; i < dim; i++) energy += (w[i] - meanW[i]) * (w[i] - meanW[i]);
+        if (energy / windows.Count < 1e-8) return new PcaSubspace(dim, 0, meanW, []);
+        try
+        {
+            return FitCore(windows, rank, dim);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // RandomizedPca rejects rank-deficient data (NaN eigenvectors): fall back to the mean-only model
+            return new PcaSubspace(dim, 0, meanW, []);
+        }
+    }
+
+    private static PcaSubspace FitCore(IReadOnlyList<float[]> windows, int rank, int dim)
+    {
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[0].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dim);
+        var data = Ml.Data.LoadFromEnumerable(windows.Select(w => new Row { Features = w }), schema);
+        var trainer = Ml.AnomalyDetection.Trainers.RandomizedPca(new RandomizedPcaTrainer.Options
+        {
+            FeatureColumnName = nameof(Row.Features),
+            Rank = rank,
+            Oversampling = 10,
+            EnsureZeroMean = true,
+            Seed = 17,
+        });
+        var model = trainer.Fit(data).Model;
+        VBuffer<float>[] vecs = [];
+        model.GetEigenVectors(ref vecs, out int got);
+        VBuffer<float> meanBuf = default;
+        model.GetMean(ref meanBuf);
+        var mean = new float[dim];
+        if (meanBuf.Length == dim) meanBuf.CopyTo(mean);
+        var basis = new float[got * dim];
+        for (int r = 0; r < got; r++)
+        {
+            var dense = vecs[r].DenseValues().ToArray();
+            Array.Copy(dense, 0, basis, r * dim, Math.Min(dim, dense.Length));
+        }
+        return new PcaSubspace(dim, got, mean, basis);
+    }
+
+    /// <summary>Squared Euclidean distance of <paramref name="window"/> to the subspace.</summary>
+    public double ResidualSquared(ReadOnlySpan<float> window)
+    {
+        int dim = Dimension;
+        Span<float> c = stackalloc float[dim];
+        double norm2 = 0;
+        for (int i = 0; i < dim; i++) { c[i] = window[i] - _mean[i]; norm2 += c[i] * c[i]; }
+        double proj2 = 0;
+        for (int r = 0; r < Rank; r++)
+        {
+            double dot = 0;
+            int off = r * dim;
+            for (int i = 0; i < dim; i++) dot += _basis[off + i] * c[i];
+            proj2 += dot * dot;
+        }
+        return Math.Max(0, norm2 - proj2);
+    }
+
+    public int EstimatedBytes => 4 * (_mean.Length + _basis.Length) + 48;
+
+    public void Write(BinaryWriter w)
+    {
+        w.Write(Dimension); w.Write(Rank);
+        foreach (var f in _mean) w.Write(f);
+        foreach (var f in _basis) w.Write(f);
+    }
+
+    public static PcaSubspace Read(BinaryReader r)
+    {
+        int dim = r.ReadInt32(), rank = r.ReadInt32();
+        var mean = new float[dim];
+        for (int i = 0; i < dim; i++) mean[i] = r.ReadSingle();
+        var basis = new float[rank * dim];
+        for (int i = 0; i < basis.Length; i++) basis[i] = r.ReadSingle();
+        return new PcaSubspace(dim, rank, mean, basis);
+    }
+}

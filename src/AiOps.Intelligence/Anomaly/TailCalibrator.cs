@@ -1,0 +1,85 @@
+namespace AiOps.Intelligence.Anomaly;
+
+/// <summary>
+/// Online, exponentially forgetting histogram of a non-negative raw score (log-binned).
+/// Turns a raw score into a surprise -log10 P(score' >= score) relative to the series' own history,
+/// so that scores of different components and series become comparable and noisy series
+/// re-learn what "normal" looks like.
+/// </summary>
+internal sealed class TailCalibrator
+{
+    private const int Bins = 64;
+    private const double LogMin = -4.0;     // ln z lower edge
+    private const double BinsPerUnit = 6.0; // bins per unit of ln z -> covers ln z in [-4, 6.67)
+    private readonly float[] _counts = new float[Bins];
+    private double _weight = 1.0;            // weight of the next sample (grows instead of decaying all bins)
+    private double _total;
+    private double _maxZ;                    // decayed running maximum
+    private readonly double _growth;
+
+    public TailCalibrator(double halfLife)
+    {
+        _growth = Math.Pow(2.0, 1.0 / Math.Max(1.0, halfLife));
+    }
+
+    public double EffectiveCount => _total / _weight;
+
+    private static int BinOf(double z)
+    {
+        if (z <= 0) return 0;
+        int b = (int)((Math.Log(z) - LogMin) * BinsPerUnit);
+        return Math.Clamp(b, 0, Bins - 1);
+    }
+
+    /// <summary>Surprise (-log10 of the upper tail probability) of <paramref name="z"/>, before adding it.</summary>
+    public double Surprise(double z)
+    {
+        if (_total <= 0) return 0;
+        int b = BinOf(z);
+        double above = 0;
+        for (int i = b + 1; i < Bins; i++) above += _counts[i];
+        above += 0.5 * _counts[b];
+        double n = _total / _weight;                 // effective sample size
+        double p = (above / _weight + 0.5) / (n + 1.0);
+        if (z > _maxZ && _maxZ > 0)
+        {
+            double r = _maxZ / z;
+            p *= r * r;                              // extrapolate beyond everything seen
+        }
+        return -Math.Log10(Math.Max(p, 1e-12));
+    }
+
+    public void Add(double z)
+    {
+        int b = BinOf(z);
+        _counts[b] += (float)_weight;
+        _total += _weight;
+        _maxZ = Math.Max(z, _maxZ / _growth);
+        _weight *= _growth;
+        if (_weight > 1e20)
+        {
+            // renormalise
+            for (int i = 0; i < Bins; i++) _counts[i] = (float)(_counts[i] / _weight);
+            _total /= _weight;
+            _weight = 1.0;
+        }
+    }
+
+    public int EstimatedBytes => Bins * 4 + 64;
+
+    public void Write(BinaryWriter w)
+    {
+        // store normalised to weight 1
+        foreach (var c in _counts) w.Write((float)(c / _weight));
+        w.Write(_total / _weight);
+        w.Write(_maxZ);
+    }
+
+    public void Read(BinaryReader r)
+    {
+        for (int i = 0; i < Bins; i++) _counts[i] = r.ReadSingle();
+        _total = r.ReadDouble();
+        _maxZ = r.ReadDouble();
+        _weight = 1.0;
+    }
+}

@@ -1,0 +1,393 @@
+using AiOps.Intelligence.Anomaly;
+using AiOps.Intelligence.Internal;
+
+namespace AiOps.Intelligence;
+
+/// <summary>
+/// Online, causal anomaly detector for one metric series. Each point is scored once, in order,
+/// against a state built only from earlier points, giving a score in [0,1].
+/// <para>Not thread-safe: one instance per series, used by one caller at a time (e.g. a non-reentrant grain).</para>
+/// </summary>
+/// <remarks>
+/// Components:
+/// <list type="bullet">
+/// <item>robust residual screen: the value against a local median and a seasonal (same phase one period ago)
+/// prediction, scaled by a winsorised running mean absolute residual;</item>
+/// <item>ML model: a PCA subspace (ML.NET RandomizedPca) of mean-removed windows; the absolute reconstruction
+/// error measures shape anomalies. Re-trained every <see cref="AnomalyDetectorOptions.RetrainEvery"/> points;</item>
+/// <item>calibration: each raw score becomes a surprise (-log10 tail probability) against a forgetting
+/// histogram of the series' own past scores; the maximum is mapped to [0,1] and weaker repeats of a recent
+/// alarm are damped.</item>
+/// </list>
+/// </remarks>
+public sealed class AnomalyDetector
+{
+    private const int FormatVersion = 1;
+    private const int LevelWindow = 8;
+
+    private readonly AnomalyDetectorOptions _o;
+    private readonly double[] _buf;
+    private int _head;             // index of the next write
+    private long _count;           // values appended (including gap fill)
+    private long _scored;          // points scored
+
+    // time
+    private long _lastTicks;
+    private long _stepTicks;
+    private readonly long[] _firstIntervals = new long[9];
+    private int _nIntervals;
+
+    // components
+    private int _period;
+    private double _absResidual = double.NaN; // running mean |residual|
+    private readonly TailCalibrator _calResidual;
+    private readonly TailCalibrator _calShape;
+    private readonly TailCalibrator _calShift;
+    private PcaSubspace? _pca;
+    private double _pcaScale = 1;
+    private double _pcaErr = 1;
+    private long _sinceTrain;
+    private double _peak;          // decaying peak surprise (suppression)
+    private double _shortMean = double.NaN; // fast EW mean of the values
+    private double _longMean = double.NaN;  // slow EW mean
+    private double _longDev;                // slow EW mean absolute deviation
+    private double _seasonEw = double.NaN;  // EW mean of standardised seasonal residual
+    private double _seasonAbs = double.NaN; // running mean |x - x[t-period]|
+    private readonly TailCalibrator _calSeason;
+
+    public AnomalyDetector(AnomalyDetectorOptions? options = null)
+    {
+        _o = options ?? new AnomalyDetectorOptions();
+        if (_o.HistoryCapacity < 64) throw new ArgumentOutOfRangeException(nameof(options), "HistoryCapacity must be >= 64");
+        if (_o.WindowLength < 4 || _o.WindowLength > 64) throw new ArgumentOutOfRangeException(nameof(options), "WindowLength must be in [4,64]");
+        _buf = new double[_o.HistoryCapacity];
+        _calResidual = new TailCalibrator(_o.CalibrationHalfLife);
+        _calShape = new TailCalibrator(_o.CalibrationHalfLife);
+        _calShift = new TailCalibrator(_o.CalibrationHalfLife);
+        _calSeason = new TailCalibrator(_o.CalibrationHalfLife);
+    }
+
+    public AnomalyDetectorOptions Options => _o;
+
+    /// <summary>Process-wide diagnostics: total model trainings and their Stopwatch ticks.</summary>
+    public static long TrainTicks;
+    public static long TrainCount;
+
+    /// <summary>Per-component surprise (-log10 tail probability) of the last scored point, for explanations.</summary>
+    public ComponentSurprises LastSurprises { get; private set; }
+
+    /// <summary>Number of points scored so far.</summary>
+    public long Count => _scored;
+
+    /// <summary>Detected seasonal period in points (0 = none).</summary>
+    public int SeasonalPeriod => _period;
+
+    /// <summary>True once the ML subspace model has been trained.</summary>
+    public bool HasModel => _pca is not null;
+
+    /// <summary>Approximate managed memory held by this detector (buffers + model).</summary>
+    public int EstimatedBytes =>
+        _buf.Length * 8 + 24 + _firstIntervals.Length * 8 + 24
+        + _calResidual.EstimatedBytes + _calShape.EstimatedBytes + _calShift.EstimatedBytes + _calSeason.EstimatedBytes
+        + (_pca?.EstimatedBytes ?? 0) + 200;
+
+    private int Available => (int)Math.Min(_count, _buf.Length);
+
+    /// <summary>Value k steps back (k=1 is the latest appended value).</summary>
+    private double Back(int k) => _buf[(_head - k + _buf.Length * 2) % _buf.Length];
+
+    private void Append(double v)
+    {
+        _buf[_head] = v;
+        _head = (_head + 1) % _buf.Length;
+        _count++;
+    }
+
+    /// <summary>Scores one point (online, causal) and then learns from it. Returns an anomaly score in [0,1].</summary>
+    public double Score(DateTime timestampUtc, double value)
+    {
+        long ticks = timestampUtc.Ticks;
+        HandleTime(ticks);
+        if (double.IsNaN(value) || double.IsInfinity(value))
+        {
+            _scored++;
+            return 0; // a gap: nothing to score, nothing learned
+        }
+
+        int avail = Available;
+        Span<double> scratch = stackalloc double[LevelWindow * 2];
+        Span<double> lastWin = stackalloc double[LevelWindow];
+        int m = Math.Min(LevelWindow, avail);
+        for (int k = 1; k <= m; k++) lastWin[k - 1] = Back(k);
+        double level = m > 0 ? Robust.Median(lastWin[..m], scratch) : value;
+
+        double surprise = 0;
+        // ---- component A: robust residual against level and seasonal predictions
+        double eLevel = Math.Abs(value - level);
+        double e = eLevel;
+        if (_period > 0 && avail >= _period + LevelWindow + 1)
+        {
+            Span<double> thenWin = stackalloc double[LevelWindow];
+            for (int k = 1; k <= LevelWindow; k++) thenWin[k - 1] = Back(_period + k);
+            double levelThen = Robust.Median(thenWin, scratch);
+            double seasonal = Back(_period) + (level - levelThen);
+            e = Math.Min(e, Math.Abs(value - seasonal));
+        }
+        double floor = 1e-9 + 1e-6 * Math.Abs(level);
+        double sA = double.IsNaN(_absResidual) ? Math.Max(e, floor) : Math.Max(_absResidual, floor);
+        double zA = e / sA;
+        if (avail >= 2) surprise = Math.Max(surprise, _calResidual.Surprise(zA));
+
+        // ---- component C: short-term mean against the long-term mean (level shifts, drifts)
+        if (double.IsNaN(_longMean)) { _longMean = value; _shortMean = value; _longDev = sA; }
+        double shortNext = _shortMean + 0.2 * (value - _shortMean);
+        double zC = Math.Abs(shortNext - _longMean) / Math.Max(_longDev, floor);
+        if (avail >= 16) surprise = Math.Max(surprise, _calShift.Surprise(zC));
+
+        // ---- component D: persistent deviation from the seasonal profile (EW mean of the seasonal residual)
+        double zD = 0;
+        bool hasSeason = false;
+        if (_period > 0 && avail >= _period + 1)
+        {
+            hasSeason = true;
+            double sd = value - Back(_period);
+            double sdScale = double.IsNaN(_seasonAbs) ? Math.Max(Math.Abs(sd), floor) : Math.Max(_seasonAbs, floor);
+            double zs = Math.Clamp(sd / sdScale, -10, 10);
+            _seasonEw = double.IsNaN(_seasonEw) ? 0 : _seasonEw + 0.1 * (zs - _seasonEw);
+            zD = Math.Abs(_seasonEw);
+            surprise = Math.Max(surprise, _calSeason.Surprise(zD));
+            double clippedSd = Winsor(Math.Abs(sd), _seasonAbs, 4, floor);
+            _seasonAbs = double.IsNaN(_seasonAbs) ? Math.Abs(sd) : _seasonAbs + 0.01 * (clippedSd - _seasonAbs);
+        }
+
+        // ---- component B: ML subspace model on the window ending at this point
+        int L = _o.WindowLength;
+        double zB = 0;
+        if (_pca is not null && avail >= L - 1)
+        {
+            Span<float> w = stackalloc float[L];
+            FillWindow(w, value);
+            zB = Math.Sqrt(_pca.ResidualSquared(w)) / _pcaErr;
+            surprise = Math.Max(surprise, _calShape.Surprise(zB));
+        }
+
+        LastSurprises = new ComponentSurprises(
+            avail >= 2 ? _calResidual.Surprise(zA) : 0,
+            _pca is not null ? _calShape.Surprise(zB) : 0,
+            avail >= 16 ? _calShift.Surprise(zC) : 0,
+            hasSeason ? _calSeason.Surprise(zD) : 0);
+        // ---- calibrate / combine / suppress
+        double score = ToScore(surprise, avail);
+
+        // ---- learn
+        if (avail >= 2)
+        {
+            _calResidual.Add(zA);
+            if (_pca is not null) _calShape.Add(zB);
+            _calShift.Add(zC);
+            if (hasSeason) _calSeason.Add(zD);
+        }
+        double clipped = Winsor(e, _absResidual, 4, floor);
+        if (double.IsNaN(_absResidual)) _absResidual = e;
+        else
+        {
+            double alpha = _scored < 50 ? 1.0 / (_scored + 1) : 0.01;
+            _absResidual += alpha * (clipped - _absResidual);
+        }
+        _shortMean = shortNext;
+        _longMean += 0.01 * (value - _longMean);
+        _longDev += 0.01 * (Winsor(Math.Abs(value - _longMean), _longDev, 6, floor) - _longDev);
+        Append(value);
+        _scored++;
+        _sinceTrain++;
+        if ((_pca is null && _count >= _o.MinTrainPoints && _sinceTrain >= _o.MinTrainPoints / 2)
+            || (_pca is not null && _sinceTrain >= _o.RetrainEvery)
+            || (_pca is not null && _count < 4 * _o.MinTrainPoints && _sinceTrain >= _o.MinTrainPoints))
+        {
+            Retrain();
+        }
+        return score;
+    }
+
+    /// <summary>Clips x at k*scale once the scale is established (a zero scale must be able to grow).</summary>
+    private static double Winsor(double x, double scale, double k, double floor) =>
+        double.IsNaN(scale) || scale <= floor ? x : Math.Min(x, k * scale);
+
+    private double ToScore(double surprise, int avail)
+    {
+        // cold start: the calibration histograms hold few samples, so surprises are naturally small
+        double prevPeak = _peak;
+        double decay = 4.0 / Math.Max(1, _o.SuppressionPoints);
+        _peak = Math.Max(surprise, _peak - decay);
+        double s = surprise;
+        if (surprise <= prevPeak) s = surprise * 0.5;  // a weaker repeat of a recent alarm
+        _ = avail;
+        // map surprise (-log10 p) to [0,1]: 0.5 at p = 1e-3
+        double score = 1.0 / (1.0 + Math.Exp(-2.0 * (s - 3.0)));
+        return score;
+    }
+
+    private void FillWindow(Span<float> w, double current)
+    {
+        int L = w.Length;
+        w[L - 1] = (float)current;
+        for (int k = 1; k < L; k++) w[L - 1 - k] = (float)Back(k);
+        Normalise(w);
+    }
+
+    private void Normalise(Span<float> w)
+    {
+        double mean = 0;
+        foreach (var f in w) mean += f;
+        mean /= w.Length;
+        double inv = 1.0 / _pcaScale;
+        for (int i = 0; i < w.Length; i++) w[i] = (float)((w[i] - mean) * inv);
+    }
+
+    private void HandleTime(long ticks)
+    {
+        if (_lastTicks == 0)
+        {
+            _lastTicks = ticks;
+            return;
+        }
+        long dt = ticks - _lastTicks;
+        if (dt <= 0) return; // duplicate/out-of-order timestamps: score as the next point
+        _lastTicks = ticks;
+        if (_stepTicks == 0)
+        {
+            _firstIntervals[_nIntervals++] = dt;
+            if (_nIntervals == _firstIntervals.Length)
+            {
+                var a = (long[])_firstIntervals.Clone();
+                Array.Sort(a);
+                _stepTicks = a[a.Length / 2];
+            }
+            return;
+        }
+        if (dt > 2.5 * _stepTicks && _count > 0)
+        {
+            long missing = dt / _stepTicks - 1;
+            int fill = (int)Math.Min(missing, _o.MaxGapFill);
+            for (int i = 0; i < fill; i++)
+            {
+                // fill with the seasonal value when known, else the last value
+                double v = _period > 0 && Available >= _period ? Back(_period) : Back(1);
+                Append(v);
+            }
+        }
+    }
+
+    private void Retrain()
+    {
+        _sinceTrain = 0;
+        int avail = Available;
+        var hist = new double[avail];
+        for (int i = 0; i < avail; i++) hist[i] = Back(avail - i);
+
+        // seasonality: calendar candidates when the step is known, else the generic ACF search
+        if (_o.SeasonalPeriod is int forced) _period = forced;
+        else
+        {
+            var cands = new List<int>();
+            if (_stepTicks > 0)
+            {
+                foreach (var span in new[] { TimeSpan.FromDays(1), TimeSpan.FromDays(7) })
+                {
+                    long p = span.Ticks / _stepTicks;
+                    if (p >= 4 && p * 3 <= avail && span.Ticks % _stepTicks == 0) cands.Add((int)p);
+                }
+            }
+            _period = cands.Count > 0 ? Seasonality.Detect(hist, cands) : Seasonality.Detect(hist, null, 4, 0.5, Math.Min(avail / 3, 1000));
+        }
+
+        int L = _o.WindowLength;
+        int nWin = avail - L + 1;
+        if (nWin < 32) return;
+        // scale: median absolute first difference (robust noise level), floored
+        var diffs = new double[avail - 1];
+        for (int i = 1; i < avail; i++) diffs[i - 1] = Math.Abs(hist[i] - hist[i - 1]);
+        Array.Sort(diffs);
+        double scale = Robust.QuantileSorted(diffs, 0.5);
+        if (scale <= 0) scale = Robust.QuantileSorted(diffs, 0.9);
+        if (scale <= 0) scale = 1e-6 + 1e-6 * Math.Abs(hist[^1]);
+        _pcaScale = scale;
+
+        int stride = Math.Max(1, nWin / _o.MaxTrainWindows);
+        var windows = new List<float[]>(nWin / stride + 1);
+        for (int s = nWin - 1; s >= 0; s -= stride)
+        {
+            var w = new float[L];
+            for (int i = 0; i < L; i++) w[i] = (float)hist[s + i];
+            Normalise(w);
+            windows.Add(w);
+        }
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        var pca = PcaSubspace.Fit(windows, _o.PcaRank);
+        Interlocked.Add(ref TrainTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+        Interlocked.Increment(ref TrainCount);
+        var errs = new double[windows.Count];
+        for (int i = 0; i < windows.Count; i++) errs[i] = Math.Sqrt(pca.ResidualSquared(windows[i]));
+        Array.Sort(errs);
+        double med = Robust.QuantileSorted(errs, 0.5);
+        if (med <= 0) med = Math.Max(Robust.QuantileSorted(errs, 0.9), 1e-3);
+        _pca = pca;
+        _pcaErr = med;
+    }
+
+    /// <summary>Serialises buffers, calibration and model to a compact byte array.</summary>
+    public byte[] Serialize()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms))
+        {
+            w.Write(FormatVersion);
+            // options
+            w.Write(_o.HistoryCapacity); w.Write(_o.WindowLength); w.Write(_o.PcaRank); w.Write(_o.MinTrainPoints);
+            w.Write(_o.RetrainEvery); w.Write(_o.MaxTrainWindows); w.Write(_o.CalibrationHalfLife); w.Write(_o.SuppressionPoints);
+            w.Write(_o.SeasonalPeriod ?? -1); w.Write(_o.MaxGapFill);
+            // state
+            int avail = Available;
+            w.Write(avail);
+            for (int k = avail; k >= 1; k--) w.Write((float)Back(k)); // oldest first, float precision is enough
+            w.Write(_count); w.Write(_scored); w.Write(_lastTicks); w.Write(_stepTicks); w.Write(_nIntervals);
+            for (int i = 0; i < _nIntervals; i++) w.Write(_firstIntervals[i]);
+            w.Write(_period); w.Write(_absResidual); w.Write(_pcaScale); w.Write(_pcaErr); w.Write(_sinceTrain);
+            w.Write(_peak); w.Write(_shortMean); w.Write(_longMean); w.Write(_longDev); w.Write(_seasonEw); w.Write(_seasonAbs);
+            _calResidual.Write(w); _calShape.Write(w); _calShift.Write(w); _calSeason.Write(w);
+            w.Write(_pca is not null);
+            _pca?.Write(w);
+        }
+        return ms.ToArray();
+    }
+
+    /// <summary>Restores a detector written by <see cref="Serialize"/>.</summary>
+    public static AnomalyDetector Deserialize(byte[] data)
+    {
+        using var r = new BinaryReader(new MemoryStream(data));
+        int version = r.ReadInt32();
+        if (version != FormatVersion) throw new InvalidDataException($"unknown detector format {version}");
+        var o = new AnomalyDetectorOptions
+        {
+            HistoryCapacity = r.ReadInt32(), WindowLength = r.ReadInt32(), PcaRank = r.ReadInt32(), MinTrainPoints = r.ReadInt32(),
+            RetrainEvery = r.ReadInt32(), MaxTrainWindows = r.ReadInt32(), CalibrationHalfLife = r.ReadDouble(), SuppressionPoints = r.ReadInt32(),
+        };
+        int sp = r.ReadInt32();
+        o = o with { SeasonalPeriod = sp < 0 ? null : sp, MaxGapFill = r.ReadInt32() };
+        var d = new AnomalyDetector(o);
+        int avail = r.ReadInt32();
+        for (int i = 0; i < avail; i++) d.Append(r.ReadSingle());
+        d._count = r.ReadInt64(); d._scored = r.ReadInt64(); d._lastTicks = r.ReadInt64(); d._stepTicks = r.ReadInt64();
+        d._nIntervals = r.ReadInt32();
+        for (int i = 0; i < d._nIntervals; i++) d._firstIntervals[i] = r.ReadInt64();
+        d._period = r.ReadInt32(); d._absResidual = r.ReadDouble(); d._pcaScale = r.ReadDouble(); d._pcaErr = r.ReadDouble();
+        d._sinceTrain = r.ReadInt64(); d._peak = r.ReadDouble(); d._shortMean = r.ReadDouble();
+        d._longMean = r.ReadDouble(); d._longDev = r.ReadDouble(); d._seasonEw = r.ReadDouble(); d._seasonAbs = r.ReadDouble();
+        d._calResidual.Read(r); d._calShape.Read(r); d._calShift.Read(r); d._calSeason.Read(r);
+        if (r.ReadBoolean()) d._pca = PcaSubspace.Read(r);
+        return d;
+    }
+}
+
+/// <summary>Surprise (-log10 tail probability) of each detector component for one point.</summary>
+public readonly record struct ComponentSurprises(double Residual, double Shape, double Shift, double Seasonal);

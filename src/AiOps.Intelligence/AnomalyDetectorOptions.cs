@@ -1,0 +1,35 @@
+namespace AiOps.Intelligence;
+
+/// <summary>Settings of <see cref="AnomalyDetector"/>. The defaults are the ones measured in docs/intelligence.md.</summary>
+public sealed record AnomalyDetectorOptions
+{
+    /// <summary>Points of history kept (ring buffer) for re-training and seasonal look-ups.</summary>
+    public int HistoryCapacity { get; init; } = 2048;
+
+    /// <summary>Length of the windows the PCA subspace model is trained on.</summary>
+    public int WindowLength { get; init; } = 12;
+
+    /// <summary>Rank of the PCA subspace.</summary>
+    public int PcaRank { get; init; } = 3;
+
+    /// <summary>Points before the first model training; scoring before that uses robust statistics only.</summary>
+    public int MinTrainPoints { get; init; } = 256;
+
+    /// <summary>Re-train the model (and re-detect seasonality) after this many new points.</summary>
+    public int RetrainEvery { get; init; } = 1024;
+
+    /// <summary>Maximum number of windows used per training.</summary>
+    public int MaxTrainWindows { get; init; } = 768;
+
+    /// <summary>Half-life (points) of the score calibration histograms.</summary>
+    public double CalibrationHalfLife { get; init; } = 3000;
+
+    /// <summary>Approximate number of points after an alarm during which weaker alarms are damped.</summary>
+    public int SuppressionPoints { get; init; } = 200;
+
+    /// <summary>Force a seasonal period (in points); null = detect from the data.</summary>
+    public int? SeasonalPeriod { get; init; }
+
+    /// <summary>Largest gap (in points) that is filled in when timestamps jump.</summary>
+    public int MaxGapFill { get; init; } = 64;
+}

@@ -1,0 +1,71 @@
+namespace AiOps.Intelligence.Internal;
+
+/// <summary>Detects a dominant seasonal period from the autocorrelation function.</summary>
+public static class Seasonality
+{
+    /// <summary>
+    /// Returns the best period (in steps) among <paramref name="candidates"/> (if given) and local ACF peaks
+    /// in [minPeriod, n/3], or 0 when no autocorrelation reaches <paramref name="minAcf"/>.
+    /// NaNs are ignored. The series is first differenced at lag 1 if it has a strong trend.
+    /// </summary>
+    public static int Detect(ReadOnlySpan<double> values, IReadOnlyList<int>? candidates = null, int minPeriod = 4, double minAcf = 0.3, int maxPeriod = int.MaxValue)
+    {
+        int n = values.Length;
+        if (n < 3 * minPeriod) return 0;
+        var x = new double[n];
+        double mean = 0; int cnt = 0;
+        for (int i = 0; i < n; i++) if (!double.IsNaN(values[i])) { mean += values[i]; cnt++; }
+        if (cnt < 3 * minPeriod) return 0;
+        mean /= cnt;
+        // remove a linear trend (least squares over index) so that trend does not masquerade as long-period ACF
+        double sx = 0, sy = 0, sxx = 0, sxy = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (double.IsNaN(values[i])) continue;
+            sx += i; sy += values[i]; sxx += (double)i * i; sxy += i * values[i];
+        }
+        double den = cnt * sxx - sx * sx;
+        double slope = den > 0 ? (cnt * sxy - sx * sy) / den : 0;
+        double icpt = (sy - slope * sx) / cnt;
+        double var = 0;
+        for (int i = 0; i < n; i++)
+        {
+            x[i] = double.IsNaN(values[i]) ? 0 : values[i] - (icpt + slope * i);
+            var += x[i] * x[i];
+        }
+        if (var <= 1e-12 * cnt) return 0;
+        int maxLag = Math.Min(maxPeriod, n / 3);
+        if (maxLag < minPeriod) return 0;
+
+        double Acf(int lag)
+        {
+            double s = 0;
+            for (int i = lag; i < n; i++) s += x[i] * x[i - lag];
+            return s / var * n / (n - lag);
+        }
+
+        int best = 0; double bestAcf = minAcf;
+        if (candidates is { Count: > 0 })
+        {
+            foreach (var p in candidates)
+            {
+                if (p < minPeriod || p > maxLag) continue;
+                double a = Acf(p);
+                // prefer the shorter period unless the longer one is clearly stronger
+                if (a > bestAcf + (best == 0 ? 0 : 0.1)) { best = p; bestAcf = a; }
+            }
+            return best;
+        }
+        // generic search: local maxima of the ACF
+        var acf = new double[maxLag + 2];
+        for (int lag = 1; lag <= Math.Min(maxLag + 1, n - 1); lag++) acf[lag] = Acf(lag);
+        for (int lag = minPeriod; lag <= maxLag; lag++)
+        {
+            if (acf[lag] > acf[lag - 1] && acf[lag] >= acf[lag + 1] && acf[lag] > bestAcf)
+            {
+                best = lag; bestAcf = acf[lag];
+            }
+        }
+        return best;
+    }
+}
