@@ -1,6 +1,10 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace AiOps.Abstractions;
 
 /// <summary>The three kinds of entity that receive telemetry.</summary>
+[JsonConverter(typeof(EntityKindJsonConverter))]
 public enum EntityKind
 {
     Pipeline = 0,
@@ -34,4 +38,20 @@ public static class EntityKinds
         kind = default;
         return false;
     }
+}
+
+/// <summary>Writes and reads <see cref="EntityKind"/> as its wire name (pipeline, model, costcenter).</summary>
+public sealed class EntityKindJsonConverter : JsonConverter<EntityKind>
+{
+    public override EntityKind Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Number) return (EntityKind)reader.GetInt32();
+        var text = reader.GetString();
+        return text is not null && EntityKinds.TryParse(text, out var kind)
+            ? kind
+            : throw new JsonException($"Unknown entity kind '{text}'.");
+    }
+
+    public override void Write(Utf8JsonWriter writer, EntityKind value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value.ToWire());
 }

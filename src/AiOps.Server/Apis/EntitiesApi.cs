@@ -1,0 +1,167 @@
+using AiOps.Abstractions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace AiOps.Server.Apis;
+
+/// <summary>Metadata an operator registers for an entity. Fields that do not apply to the kind must be left out.</summary>
+public sealed record EntityMetadataRequest(
+    string? Name,
+    string? Owner,
+    string? Team,
+    string? Description,
+    string? CostCenterId,
+    string? TrainingPipelineId,
+    double? MonthlyBudget,
+    string? Currency,
+    double? FreshnessSlaSeconds,
+    double? MaxErrorRate,
+    double? MaxLatencyMs,
+    Dictionary<string, string>? Labels)
+{
+    public Dictionary<string, string[]> Validate(EntityKind kind)
+    {
+        var errors = new Dictionary<string, string[]>();
+        void Check(bool ok, string field, string message) { if (!ok) errors[field] = [message]; }
+        void Text(string? value, string field) =>
+            Check(value is null || (value.Length <= Limits.MaxNameLength && !value.Any(char.IsControl)), field,
+                $"{field} must be at most {Limits.MaxNameLength} characters without control characters.");
+
+        Text(Name, "name");
+        Text(Owner, "owner");
+        Text(Team, "team");
+        Check(Description is null || (Description.Length <= 2000 && !Description.Any(c => char.IsControl(c) && c is not '\n' and not '\t')),
+            "description", "description must be at most 2000 characters.");
+        Check(CostCenterId is null || Limits.IsValidId(CostCenterId), "costCenterId", "costCenterId must be a valid entity id.");
+        Check(CostCenterId is null || kind != EntityKind.CostCenter, "costCenterId", "costCenterId applies to pipelines and models.");
+        Check(TrainingPipelineId is null || Limits.IsValidId(TrainingPipelineId), "trainingPipelineId", "trainingPipelineId must be a valid entity id.");
+        Check(TrainingPipelineId is null || kind == EntityKind.Model, "trainingPipelineId", "trainingPipelineId applies to models.");
+        Check(MonthlyBudget is null || (double.IsFinite(MonthlyBudget.Value) && MonthlyBudget >= 0), "monthlyBudget", "monthlyBudget must be a finite number ≥ 0.");
+        Check(MonthlyBudget is null || kind == EntityKind.CostCenter, "monthlyBudget", "monthlyBudget applies to cost centers.");
+        Check(Currency is null || (Currency.Length == 3 && Currency.All(char.IsAsciiLetterUpper)), "currency", "currency must be an ISO 4217 code such as USD.");
+        Check(FreshnessSlaSeconds is null || (double.IsFinite(FreshnessSlaSeconds.Value) && FreshnessSlaSeconds > 0), "freshnessSlaSeconds", "freshnessSlaSeconds must be a positive number.");
+        Check(FreshnessSlaSeconds is null || kind == EntityKind.Pipeline, "freshnessSlaSeconds", "freshnessSlaSeconds applies to pipelines.");
+        Check(MaxErrorRate is null || MaxErrorRate is >= 0 and <= 1, "maxErrorRate", "maxErrorRate must be between 0 and 1.");
+        Check(MaxErrorRate is null || kind == EntityKind.Model, "maxErrorRate", "maxErrorRate applies to models.");
+        Check(MaxLatencyMs is null || (double.IsFinite(MaxLatencyMs.Value) && MaxLatencyMs > 0), "maxLatencyMs", "maxLatencyMs must be a positive number.");
+        Check(MaxLatencyMs is null || kind == EntityKind.Model, "maxLatencyMs", "maxLatencyMs applies to models.");
+        Check(Labels is null || Labels.Count <= 32, "labels", "at most 32 labels.");
+        Check(Labels is null || Labels.All(kv => kv.Key.Length is > 0 and <= Limits.MaxAttributeKeyLength && !kv.Key.Any(char.IsControl)
+                                                && kv.Value is not null && kv.Value.Length <= Limits.MaxAttributeValueLength && !kv.Value.Any(char.IsControl)),
+            "labels", $"label keys must be 1-{Limits.MaxAttributeKeyLength} characters and values at most {Limits.MaxAttributeValueLength}, without control characters.");
+        return errors;
+    }
+
+    public EntityMetadata ToMetadata() => new()
+    {
+        Name = Name,
+        Owner = Owner,
+        Team = Team,
+        Description = Description,
+        CostCenterId = CostCenterId,
+        TrainingPipelineId = TrainingPipelineId,
+        MonthlyBudget = MonthlyBudget,
+        Currency = Currency,
+        FreshnessSlaSeconds = FreshnessSlaSeconds,
+        MaxErrorRate = MaxErrorRate,
+        MaxLatencyMs = MaxLatencyMs,
+        Labels = Labels,
+    };
+}
+
+public static class EntitiesApi
+{
+    public const int MaxPageSize = 1000;
+    public const int MaxSeriesPoints = 5000;
+
+    public static IEndpointRouteBuilder MapEntitiesApi(this IEndpointRouteBuilder app)
+    {
+        MapKind(app, EntityKind.Pipeline, "pipelines", "Pipelines");
+        MapKind(app, EntityKind.Model, "models", "Models");
+        MapKind(app, EntityKind.CostCenter, "costcenters", "Cost centers");
+        return app;
+    }
+
+    private static void MapKind(IEndpointRouteBuilder app, EntityKind kind, string plural, string tag)
+    {
+        var group = app.MapGroup($"/api/v1/{plural}").WithTags(tag);
+        var singular = kind switch { EntityKind.Pipeline => "pipeline", EntityKind.Model => "model", _ => "cost center" };
+        var name = kind switch { EntityKind.Pipeline => "Pipeline", EntityKind.Model => "Model", _ => "CostCenter" };
+
+        group.MapGet("/", (IClusterClient client, int? offset, int? limit) => ListAsync(client, kind, offset, limit))
+            .WithName($"List{name}s").WithSummary($"List {singular}s with their digests (paged, by id)");
+        group.MapGet("/{id}", (IClusterClient client, string id) => GetAsync(client, kind, id))
+            .WithName($"Get{name}").WithSummary($"Get a {singular}'s summary");
+        group.MapPut("/{id}", (IClusterClient client, string id, EntityMetadataRequest body) => PutAsync(client, kind, id, body))
+            .WithName($"Put{name}").WithSummary($"Register a {singular} or replace its metadata");
+        group.MapGet("/{id}/metrics/{metric}", (IClusterClient client, string id, string metric, string? resolution, int? limit) =>
+                SeriesAsync(client, kind, id, metric, resolution, limit))
+            .WithName($"Get{name}Series").WithSummary($"A {singular} metric's recent series (raw, hour or day resolution)");
+    }
+
+    internal static ValidationProblem? InvalidId(string id) => Limits.IsValidId(id)
+        ? null
+        : TypedResults.ValidationProblem(new Dictionary<string, string[]>
+        {
+            ["id"] = [$"id must be 1-{Limits.MaxIdLength} characters of letters, digits and . _ - : @."],
+        });
+
+    private static async Task<Results<Ok<EntityPage>, ValidationProblem>> ListAsync(IClusterClient client, EntityKind kind, int? offset, int? limit)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (offset < 0) errors["offset"] = ["offset must be ≥ 0."];
+        if (limit is < 1 or > MaxPageSize) errors["limit"] = [$"limit must be between 1 and {MaxPageSize}."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        var page = await client.GetGrain<IValueGrain>(IValueGrain.DefaultKey).ListAsync(kind, offset ?? 0, limit ?? 100);
+        return TypedResults.Ok(page);
+    }
+
+    private static async Task<Results<Ok<EntitySummary>, NotFound<ProblemDetails>, ValidationProblem>> GetAsync(IClusterClient client, EntityKind kind, string id)
+    {
+        if (InvalidId(id) is { } invalid) return invalid;
+        var summary = await client.GetEntity(kind, id).GetSummaryAsync();
+        if (summary.EventsApplied == 0 && !summary.Registered && summary.DuplicatesDropped == 0)
+            return NotFound(kind, id);
+        return TypedResults.Ok(summary);
+    }
+
+    private static async Task<Results<Ok<EntitySummary>, ValidationProblem>> PutAsync(IClusterClient client, EntityKind kind, string id, EntityMetadataRequest body)
+    {
+        if (InvalidId(id) is { } invalid) return invalid;
+        var errors = body.Validate(kind);
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The metadata was not accepted; nothing was changed.");
+        return TypedResults.Ok(await client.GetEntity(kind, id).PutMetadataAsync(body.ToMetadata()));
+    }
+
+    private static async Task<Results<Ok<SeriesView>, NotFound<ProblemDetails>, ValidationProblem>> SeriesAsync(
+        IClusterClient client, EntityKind kind, string id, string metric, string? resolution, int? limit)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!Limits.IsValidId(id)) errors["id"] = ["id is not a valid entity id."];
+        if (!Limits.IsValidMetricName(metric)) errors["metric"] = ["metric is not a valid metric name."];
+        var res = SeriesResolution.Raw;
+        if (resolution is not null && !Enum.TryParse(resolution, ignoreCase: true, out res))
+            errors["resolution"] = ["resolution must be raw, hour or day."];
+        if (limit is < 1 or > MaxSeriesPoints) errors["limit"] = [$"limit must be between 1 and {MaxSeriesPoints}."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var view = await client.GetEntity(kind, id).GetSeriesAsync(metric, res, limit ?? 500);
+        if (view is null)
+        {
+            return TypedResults.NotFound(new ProblemDetails
+            {
+                Status = 404,
+                Title = "Unknown metric",
+                Detail = $"{kind.ToWire()} '{id}' has no series '{metric}'.",
+            });
+        }
+        return TypedResults.Ok(view);
+    }
+
+    internal static NotFound<ProblemDetails> NotFound(EntityKind kind, string id) => TypedResults.NotFound(new ProblemDetails
+    {
+        Status = 404,
+        Title = "Unknown entity",
+        Detail = $"No {kind.ToWire()} '{id}' has sent telemetry or been registered.",
+    });
+}

@@ -1,0 +1,35 @@
+namespace AiOps.Server.Hosting;
+
+public enum DeploymentMode
+{
+    /// <summary>One process: localhost clustering, SQLite grain storage under the data folder, memory streams.</summary>
+    Embedded = 0,
+    /// <summary>N silos: ADO.NET clustering, persistence, reminders and durable streams on PostgreSQL.</summary>
+    Cluster = 1,
+}
+
+/// <summary>Deployment settings (configuration section <c>AiOps</c>; environment variables <c>AiOps__Mode</c> etc.).</summary>
+public sealed class AiOpsOptions
+{
+    public const string Section = "AiOps";
+
+    public DeploymentMode Mode { get; set; } = DeploymentMode.Embedded;
+
+    /// <summary>Folder of the embedded mode's SQLite file (and, later, the bootstrap key).</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>PostgreSQL connection string for cluster mode (or <c>ConnectionStrings:Postgres</c>).</summary>
+    public string? PostgresConnectionString { get; set; }
+
+    public int SiloPort { get; set; } = 11111;
+    public int GatewayPort { get; set; } = 30000;
+    public string ClusterId { get; set; } = "aiops";
+    public string ServiceId { get; set; } = "aiops";
+
+    /// <summary>Memory stream partitions (embedded mode).</summary>
+    public int StreamQueues { get; set; } = 8;
+
+    public string SqlitePath => Path.GetFullPath(Path.Combine(DataDirectory, "aiops.db"));
+
+    public string SqliteConnectionString => $"Data Source={SqlitePath};Default Timeout=30;Pooling=True";
+}

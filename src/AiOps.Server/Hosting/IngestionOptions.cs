@@ -1,0 +1,19 @@
+namespace AiOps.Server.Hosting;
+
+/// <summary>Ingestion tuning (configuration section <c>AiOps:Ingestion</c>).</summary>
+public sealed class IngestionOptions
+{
+    public const string Section = "AiOps:Ingestion";
+
+    /// <summary>Longest time an accepted event waits before it is published to its entity's stream.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>Publish early once this many events are buffered.</summary>
+    public int FlushAtEvents { get; set; } = 50_000;
+
+    /// <summary>Above this many buffered or in-flight events, new requests get 503 (back-pressure).</summary>
+    public int MaxPendingEvents { get; set; } = 1_000_000;
+
+    /// <summary>Attempts to publish one entity batch before the flush fails.</summary>
+    public int PublishAttempts { get; set; } = 8;
+}

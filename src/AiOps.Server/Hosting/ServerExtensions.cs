@@ -1,0 +1,120 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AiOps.Abstractions;
+using AiOps.Grains.Entities;
+using AiOps.Server.Ingestion;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Storage;
+using Orleans.Streams;
+
+namespace AiOps.Server.Hosting;
+
+public static class ServerExtensions
+{
+    /// <summary>Registers everything the server needs: options, the Orleans silo, ingestion, OpenAPI, telemetry, health.</summary>
+    public static WebApplicationBuilder AddAiOpsServer(this WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(AiOpsOptions.Section);
+        var options = section.Get<AiOpsOptions>() ?? new AiOpsOptions();
+        options.PostgresConnectionString ??= builder.Configuration.GetConnectionString("Postgres")
+                                              ?? Environment.GetEnvironmentVariable("AIOPS_POSTGRES");
+        if (options.Mode == DeploymentMode.Cluster && string.IsNullOrWhiteSpace(options.PostgresConnectionString))
+            throw new InvalidOperationException("Cluster mode needs a PostgreSQL connection string: set AiOps:PostgresConnectionString, ConnectionStrings:Postgres or AIOPS_POSTGRES.");
+        builder.Services.AddSingleton(Options.Create(options));
+
+        builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection(IngestionOptions.Section));
+        builder.Services.Configure<EntityGrainOptions>(builder.Configuration.GetSection(EntityGrainOptions.Section));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<AiOpsMetrics>();
+
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Limits.MaxRequestBodyBytes);
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.Converters.Add(new EntityKindJsonConverter());
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        });
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+
+        // Migrations must be in place before the silo's storage providers start: register first.
+        builder.Services.AddHostedService<DatabaseMigrationService>();
+        builder.UseOrleans(silo => ConfigureSilo(silo, options));
+        builder.Services.AddSingleton<TelemetryPublisher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TelemetryPublisher>());
+
+        builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("orleans", tags: ["ready"]);
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromMinutes(2));
+        return builder;
+    }
+
+    private static void ConfigureSilo(ISiloBuilder silo, AiOpsOptions options)
+    {
+        silo.Configure<ClusterOptions>(c =>
+        {
+            c.ClusterId = options.ClusterId;
+            c.ServiceId = options.ServiceId;
+        });
+
+        if (options.Mode == DeploymentMode.Embedded)
+        {
+            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
+            silo.AddAdoNetGrainStorage(StorageNames.Entities, o =>
+            {
+                o.Invariant = "System.Data.SQLite";
+                o.ConnectionString = options.SqliteConnectionString;
+            });
+            silo.AddMemoryStreams(StreamNames.Provider, b =>
+            {
+                b.ConfigurePartitioning(options.StreamQueues);
+                b.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+            });
+        }
+        else
+        {
+            silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+            silo.UseAdoNetClustering(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = options.PostgresConnectionString;
+            });
+            silo.AddAdoNetGrainStorage(StorageNames.Entities, o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = options.PostgresConnectionString;
+            });
+            silo.UseAdoNetReminderService(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = options.PostgresConnectionString;
+            });
+            silo.AddMemoryStreams(StreamNames.Provider, b =>
+            {
+                b.ConfigurePartitioning(options.StreamQueues);
+                b.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+            });
+        }
+
+        // Grain state as plain System.Text.Json (no $type names: renaming a class does not break stored state).
+        silo.Services.AddSingleton<IGrainStorageSerializer, PlainJsonGrainStorageSerializer>();
+    }
+}
+
+/// <summary>Ready when the silo answers a grain call.</summary>
+internal sealed class ReadinessCheck(IClusterClient client) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await client.GetGrain<IValueGrain>(IValueGrain.DefaultKey).GetReportAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception ex)
+        {
+            return HealthCheckResult.Unhealthy("The silo did not answer.", ex);
+        }
+    }
+}

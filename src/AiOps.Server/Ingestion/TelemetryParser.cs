@@ -1,0 +1,266 @@
+using System.Text.Json;
+using AiOps.Abstractions;
+
+namespace AiOps.Server.Ingestion;
+
+/// <summary>Why one event of a batch was rejected.</summary>
+public sealed record Rejection(int Index, string? Id, string Field, string Reason);
+
+/// <summary>Accepted points grouped by entity, plus the rejections, of one request.</summary>
+public sealed class ParsedBatch
+{
+    public Dictionary<(EntityKind Kind, string Id), List<TelemetryPoint>> ByEntity { get; } = [];
+    public List<Rejection> Rejections { get; } = [];
+    public int Accepted { get; set; }
+    public int Total { get; set; }
+    public Dictionary<string, int> RejectedByReason { get; } = [];
+}
+
+/// <summary>The body could not be read as JSON at all, or broke a request-wide limit.</summary>
+public sealed class TelemetryFormatException(string field, string message) : Exception(message)
+{
+    public string Field { get; } = field;
+}
+
+/// <summary>
+/// Streaming parser for telemetry bodies: one JSON array of events, or NDJSON (one event object per line).
+/// Built on <see cref="Utf8JsonReader"/>: no intermediate DOM, strings allocated only for what is kept.
+/// Each event is validated on its own; a syntax error anywhere rejects the whole body.
+/// </summary>
+public static class TelemetryParser
+{
+    private static readonly JsonReaderOptions ReaderOptions = new()
+    {
+        AllowMultipleValues = true,
+        CommentHandling = JsonCommentHandling.Disallow,
+        MaxDepth = 16,
+    };
+
+    public static ParsedBatch Parse(ReadOnlySpan<byte> body, DateTimeOffset now, int maxEvents = Limits.MaxEventsPerRequest)
+    {
+        var result = new ParsedBatch();
+        var reader = new Utf8JsonReader(body, ReaderOptions);
+        var maxTimestamp = (now + Limits.MaxFutureSkew).ToUnixTimeMilliseconds();
+        var minTimestamp = new DateTimeOffset(Limits.MinTimestamp).ToUnixTimeMilliseconds();
+        var nowMs = now.ToUnixTimeMilliseconds();
+        try
+        {
+            if (!reader.Read()) throw new TelemetryFormatException("body", "The body is empty: send a JSON array of events or NDJSON.");
+            var index = 0;
+            if (reader.TokenType == JsonTokenType.StartArray)
+            {
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    ReadOne(ref reader, index++, result, nowMs, minTimestamp, maxTimestamp, maxEvents);
+                }
+                if (reader.TokenType != JsonTokenType.EndArray) throw new TelemetryFormatException("body", "The JSON array is not closed.");
+                if (reader.Read()) throw new TelemetryFormatException("body", "Unexpected content after the JSON array.");
+            }
+            else
+            {
+                do
+                {
+                    ReadOne(ref reader, index++, result, nowMs, minTimestamp, maxTimestamp, maxEvents);
+                }
+                while (reader.Read());
+            }
+            result.Total = index;
+        }
+        catch (JsonException ex)
+        {
+            throw new TelemetryFormatException("body", $"Malformed JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine}: {ex.Message.Split(" LineNumber")[0]}");
+        }
+        if (result.Total == 0) throw new TelemetryFormatException("body", "The batch holds no events.");
+        return result;
+    }
+
+    private static void ReadOne(ref Utf8JsonReader reader, int index, ParsedBatch result, long nowMs, long minTs, long maxTs, int maxEvents)
+    {
+        if (index >= maxEvents)
+            throw new TelemetryFormatException("body", $"A request may carry at most {maxEvents} events.");
+
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            Reject(result, index, null, "event", "Each event must be a JSON object.");
+            return;
+        }
+
+        string? kindText = null, entityId = null, metric = null, eventId = null, error = null, errorField = null;
+        var hasKind = false;
+        EntityKind kind = default;
+        double value = double.NaN;
+        var hasValue = false;
+        long timestamp = nowMs;
+        List<KeyValuePair<string, string>>? attributes = null;
+
+        void Fail(string field, string message)
+        {
+            if (error is null) { error = message; errorField = field; }
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("entity"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject) { reader.Skip(); Fail("entity", "entity must be an object {\"kind\",\"id\"}."); continue; }
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("kind"u8))
+                    {
+                        reader.Read();
+                        if (reader.TokenType != JsonTokenType.String) { reader.Skip(); Fail("entity.kind", "entity.kind must be a string."); continue; }
+                        kindText = reader.GetString();
+                        if (EntityKinds.TryParse(kindText, out kind)) hasKind = true;
+                        else Fail("entity.kind", $"Unknown entity kind '{Truncate(kindText)}': use pipeline, model or costcenter.");
+                    }
+                    else if (reader.ValueTextEquals("id"u8))
+                    {
+                        reader.Read();
+                        if (reader.TokenType != JsonTokenType.String) { reader.Skip(); Fail("entity.id", "entity.id must be a string."); continue; }
+                        entityId = reader.GetString();
+                        if (!Limits.IsValidId(entityId)) Fail("entity.id", $"entity.id must be 1-{Limits.MaxIdLength} characters of letters, digits and . _ - : @ (no slashes, spaces or control characters).");
+                    }
+                    else
+                    {
+                        reader.Read();
+                        reader.Skip();
+                    }
+                }
+            }
+            else if (reader.ValueTextEquals("metric"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.String) { reader.Skip(); Fail("metric", "metric must be a string."); continue; }
+                metric = reader.GetString();
+                if (!Limits.IsValidMetricName(metric)) Fail("metric", $"metric must be 1-{Limits.MaxMetricNameLength} characters of lower-case letters, digits, '.' and '_', starting with a letter.");
+            }
+            else if (reader.ValueTextEquals("value"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out value) || !double.IsFinite(value))
+                {
+                    reader.Skip();
+                    Fail("value", "value must be a finite JSON number.");
+                    continue;
+                }
+                hasValue = true;
+            }
+            else if (reader.ValueTextEquals("timestamp"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.String || !TryParseTimestamp(ref reader, out var ts))
+                {
+                    reader.Skip();
+                    Fail("timestamp", "timestamp must be an RFC 3339 date-time string with an offset, e.g. 2026-11-27T10:00:00Z.");
+                    continue;
+                }
+                if (ts > maxTs) Fail("timestamp", "timestamp is more than 5 minutes in the future.");
+                else if (ts < minTs) Fail("timestamp", "timestamp is before 2000-01-01.");
+                timestamp = ts;
+            }
+            else if (reader.ValueTextEquals("id"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.String) { reader.Skip(); Fail("id", "id must be a string."); continue; }
+                eventId = reader.GetString();
+                if (!Limits.IsValidId(eventId)) Fail("id", $"id must be 1-{Limits.MaxIdLength} characters of letters, digits and . _ - : @.");
+            }
+            else if (reader.ValueTextEquals("attributes"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Null) continue;
+                if (reader.TokenType != JsonTokenType.StartObject) { reader.Skip(); Fail("attributes", "attributes must be an object of string values."); continue; }
+                attributes = ReadAttributes(ref reader, Fail);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip(); // unknown fields are ignored: producers may send more than we use
+            }
+        }
+
+        if (error is null)
+        {
+            if (kindText is null) Fail("entity.kind", "entity.kind is required.");
+            else if (entityId is null) Fail("entity.id", "entity.id is required.");
+            else if (metric is null) Fail("metric", "metric is required.");
+            else if (!hasValue) Fail("value", "value is required.");
+            else if (hasKind && !MetricVocabulary.AppliesTo(metric, kind)) Fail("metric", $"metric '{metric}' does not apply to a {kind.ToWire()}.");
+        }
+
+        if (error is not null)
+        {
+            Reject(result, index, eventId, errorField!, error);
+            return;
+        }
+
+        var point = new TelemetryPoint(metric!, value, timestamp, eventId, attributes?.ToArray());
+        var key = (kind, entityId!);
+        if (!result.ByEntity.TryGetValue(key, out var list))
+        {
+            list = new List<TelemetryPoint>(4);
+            result.ByEntity.Add(key, list);
+        }
+        list.Add(point);
+        result.Accepted++;
+    }
+
+    private delegate void FailFn(string field, string message);
+
+    private static List<KeyValuePair<string, string>>? ReadAttributes(ref Utf8JsonReader reader, FailFn fail)
+    {
+        var list = new List<KeyValuePair<string, string>>();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var key = reader.GetString()!;
+            reader.Read();
+            string? value = reader.TokenType switch
+            {
+                JsonTokenType.String => reader.GetString(),
+                JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.ValueSpan),
+                JsonTokenType.True => "true",
+                JsonTokenType.False => "false",
+                _ => null,
+            };
+            if (value is null)
+            {
+                reader.Skip();
+                fail($"attributes.{Truncate(key)}", "attribute values must be strings, numbers or booleans.");
+                continue;
+            }
+            if (key.Length is 0 or > Limits.MaxAttributeKeyLength || key.Any(char.IsControl))
+            {
+                fail("attributes", $"attribute keys must be 1-{Limits.MaxAttributeKeyLength} characters without control characters.");
+                continue;
+            }
+            if (value.Length > Limits.MaxAttributeValueLength || value.Any(char.IsControl))
+            {
+                fail($"attributes.{key}", $"attribute values must be at most {Limits.MaxAttributeValueLength} characters without control characters.");
+                continue;
+            }
+            list.Add(new(key, value));
+        }
+        if (list.Count > Limits.MaxAttributesPerEvent) fail("attributes", $"at most {Limits.MaxAttributesPerEvent} attributes per event.");
+        return list.Count == 0 ? null : list;
+    }
+
+    private static bool TryParseTimestamp(ref Utf8JsonReader reader, out long timestampMs)
+    {
+        if (reader.ValueIsEscaped || reader.HasValueSequence)
+        {
+            var text = reader.GetString() ?? "";
+            return Rfc3339.TryParse(System.Text.Encoding.UTF8.GetBytes(text), out timestampMs);
+        }
+        return Rfc3339.TryParse(reader.ValueSpan, out timestampMs);
+    }
+
+    private static void Reject(ParsedBatch result, int index, string? id, string field, string reason)
+    {
+        if (result.Rejections.Count < Limits.MaxRejectionsReported) result.Rejections.Add(new Rejection(index, id, field, reason));
+        result.RejectedByReason[field] = result.RejectedByReason.GetValueOrDefault(field) + 1;
+    }
+
+    private static string Truncate(string? s) => s is null ? "" : s.Length > 40 ? s[..40] + "…" : s;
+}
