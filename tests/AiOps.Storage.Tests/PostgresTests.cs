@@ -279,6 +279,46 @@ public sealed class PostgresTests(PostgresFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Timestamps_stay_utc_when_database_timezone_is_not_utc()
+    {
+        var cs = await fixture.NewDatabaseAsync("tz");
+        var database = new NpgsqlConnectionStringBuilder(cs).Database;
+        await using (var admin = new NpgsqlConnection(fixture.Server.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var alter = new NpgsqlCommand($"ALTER DATABASE \"{database}\" SET timezone = 'Pacific/Chatham'", admin);
+            await alter.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal("Pacific/Chatham", await ScalarAsync<string>(cs, "SHOW timezone"));
+        await DatabaseMigrator.MigratePostgresAsync(cs, CancellationToken.None);
+        var host = await SiloHost.StartPostgresSiloAsync(cs, "tz", "silo-tz");
+        try
+        {
+            var key = "tz-" + Guid.NewGuid().ToString("N");
+            await host.Services.GetRequiredService<IGrainFactory>().GetGrain<IReminderProbeGrain>(key).Start(TimeSpan.FromMinutes(5));
+
+            // Orleans binds DateTime parameters as DbType.DateTime; they must land as the right instant.
+            var aliveSkew = await ScalarAsync<double>(cs, "SELECT abs(extract(epoch FROM now() - IAmAliveTime))::float8 FROM OrleansMembershipTable");
+            var startSkew = await ScalarAsync<double>(cs, "SELECT abs(extract(epoch FROM now() - StartTime))::float8 FROM OrleansMembershipTable");
+            var reminderSkew = await ScalarAsync<double>(cs, "SELECT abs(extract(epoch FROM StartTime - now()) - 300)::float8 FROM OrleansRemindersTable");
+            Assert.True(aliveSkew < 120, $"IAmAliveTime off by {aliveSkew} s");
+            Assert.True(startSkew < 120, $"StartTime off by {startSkew} s");
+            Assert.True(reminderSkew < 120, $"reminder StartTime off by {reminderSkew} s");
+
+            var membership = host.Services.GetRequiredService<IMembershipTable>();
+            var snapshot = await membership.ReadAllAsync();
+            var self = Assert.Single(snapshot.Members).Item1;
+            Assert.True(Math.Abs((DateTime.UtcNow - self.StartTime).TotalSeconds) < 120, $"read-back StartTime {self.StartTime:O}");
+            await host.Services.GetRequiredService<IGrainFactory>().GetGrain<IReminderProbeGrain>(key).Stop();
+        }
+        finally
+        {
+            await SiloHost.StopAsync(host);
+        }
+    }
+
     private static async Task<T> ScalarAsync<T>(string cs, string sql)
     {
         await using var connection = new NpgsqlConnection(cs);
