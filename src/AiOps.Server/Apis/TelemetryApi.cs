@@ -39,7 +39,22 @@ public static class TelemetryApi
                 $"{Limits.MaxAttributesPerEvent} attributes per event. Each event is validated on its own: the reply lists the rejected ones " +
                 "(index, field, reason). A body that is not JSON, or in which no event is valid, gets 400 problem details and nothing is applied. " +
                 "An event id seen again for the same entity is counted once.")
-            .Accepts<TelemetryEventDto[]>("application/json", "application/x-ndjson")
+            // Documented here rather than with Accepts(): Accepts() makes routing answer 415 itself, without naming the header.
+            .AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
+            {
+                var schema = await context.GetOrCreateSchemaAsync(typeof(TelemetryEventDto[]), null, cancellationToken);
+                var item = await context.GetOrCreateSchemaAsync(typeof(TelemetryEventDto), null, cancellationToken);
+                operation.RequestBody = new Microsoft.OpenApi.OpenApiRequestBody
+                {
+                    Required = true,
+                    Description = "A JSON array of events, or NDJSON with one event per line.",
+                    Content = new Dictionary<string, Microsoft.OpenApi.OpenApiMediaType>
+                    {
+                        ["application/json"] = new() { Schema = schema },
+                        ["application/x-ndjson"] = new() { Schema = item },
+                    },
+                };
+            })
             .Produces<IngestResponse>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)

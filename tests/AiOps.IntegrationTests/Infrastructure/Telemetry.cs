@@ -1,0 +1,49 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace AiOps.IntegrationTests.Infrastructure;
+
+/// <summary>Builds telemetry bodies and reads the API's JSON.</summary>
+public static class Telemetry
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static JsonObject Event(string kind, string id, string metric, double value, DateTimeOffset? at = null, string? eventId = null, object? attributes = null)
+    {
+        var e = new JsonObject
+        {
+            ["entity"] = new JsonObject { ["kind"] = kind, ["id"] = id },
+            ["metric"] = metric,
+            ["value"] = value,
+        };
+        if (at is not null) e["timestamp"] = at.Value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
+        if (eventId is not null) e["id"] = eventId;
+        if (attributes is not null) e["attributes"] = JsonSerializer.SerializeToNode(attributes);
+        return e;
+    }
+
+    public static StringContent Body(params JsonObject[] events) =>
+        new(new JsonArray(events.Select(e => (JsonNode)e).ToArray()).ToJsonString(), Encoding.UTF8, "application/json");
+
+    public static StringContent Raw(string text, string contentType = "application/json") => new(text, Encoding.UTF8, contentType);
+
+    public static async Task<JsonNode> ReadJson(this HttpResponseMessage response) =>
+        JsonNode.Parse(await response.Content.ReadAsStringAsync()) ?? throw new InvalidOperationException("empty body");
+
+    public static async Task<JsonNode?> GetJsonOrNull(this HttpClient client, string url)
+    {
+        var r = await client.GetAsync(url);
+        return r.IsSuccessStatusCode ? await r.ReadJson() : null;
+    }
+
+    public static async Task<JsonNode> PostTelemetry(this HttpClient client, params JsonObject[] events)
+    {
+        var r = await client.PostAsync("/api/v1/telemetry", Body(events));
+        Assert.True(r.IsSuccessStatusCode, $"ingest failed: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+        return await r.ReadJson();
+    }
+
+    public static Task<HttpResponseMessage> PutJson(this HttpClient client, string url, object body) => client.PutAsJsonAsync(url, body, Json);
+}

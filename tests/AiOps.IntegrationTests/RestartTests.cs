@@ -1,0 +1,78 @@
+using System.Text.Json.Nodes;
+using AiOps.IntegrationTests.Infrastructure;
+using static AiOps.IntegrationTests.Infrastructure.Telemetry;
+
+namespace AiOps.IntegrationTests;
+
+public sealed class RestartTests
+{
+    [Fact]
+    public async Task EverySummaryIsIntactAfterTheProcessRestartsOnTheSameSqliteFile()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var data = TempDirectory.Create("aiops-restart");
+        JsonNode pipeline, model, center, value, series;
+
+        await using (var first = new AiOpsAppFactory(data))
+        {
+            var client = first.CreateClient();
+            await client.PutJson("/api/v1/costcenters/cc-1", new { name = "Serving", monthlyBudget = 900.0 });
+            await client.PutJson("/api/v1/models/m-1", new { costCenterId = "cc-1", maxErrorRate = 0.1 });
+            var events = new List<JsonObject>();
+            for (var i = 0; i < 200; i++)
+            {
+                var at = now.AddMinutes(-200 + i);
+                events.Add(Event("pipeline", "p-1", i % 10 == 0 ? "run.failure" : "run.success", 1, at));
+                events.Add(Event("model", "m-1", "predictions", 100 + i, at, eventId: $"m-{i}", attributes: new { version = i < 100 ? "v1" : "v2" }));
+                events.Add(Event("costcenter", "cc-1", "cost", 1.5, at, attributes: new { service = i % 2 == 0 ? "gpu" : "cpu" }));
+            }
+            await client.PostTelemetry(events.ToArray());
+            value = (await Eventually.Until(() => client.GetJsonOrNull("/api/v1/value"), j => j?["eventsApplied"]?.GetValue<long>() == 600))!;
+            pipeline = (await client.GetJsonOrNull("/api/v1/pipelines/p-1"))!;
+            model = (await client.GetJsonOrNull("/api/v1/models/m-1"))!;
+            center = (await client.GetJsonOrNull("/api/v1/costcenters/cc-1"))!;
+            series = (await client.GetJsonOrNull("/api/v1/models/m-1/metrics/predictions?resolution=hour"))!;
+        } // graceful stop: grains deactivate and write their state
+
+        Assert.True(File.Exists(Path.Combine(data, "aiops.db")));
+
+        await using var second = new AiOpsAppFactory(data);
+        var again = second.CreateClient();
+        AssertSame(pipeline, await again.GetJsonOrNull("/api/v1/pipelines/p-1"), "secondsSinceLastSuccess");
+        AssertSame(model, await again.GetJsonOrNull("/api/v1/models/m-1"));
+        AssertSame(center, await again.GetJsonOrNull("/api/v1/costcenters/cc-1"));
+        AssertSame(series, await again.GetJsonOrNull("/api/v1/models/m-1/metrics/predictions?resolution=hour"));
+        AssertSame(value, await again.GetJsonOrNull("/api/v1/value"), "asOf", "pipelinesFreshPercent");
+
+        // A retried event id is still recognised after the restart.
+        await again.PostTelemetry(Event("model", "m-1", "predictions", 5, now, eventId: "m-199"));
+        var after = await Eventually.Until(() => again.GetJsonOrNull("/api/v1/models/m-1"), j => j?["duplicatesDropped"]?.GetValue<long>() == 1);
+        Assert.Equal(200, (long)after!["eventsApplied"]!);
+    }
+
+    private static void AssertSame(JsonNode expected, JsonNode? actual, params string[] ignore)
+    {
+        Assert.NotNull(actual);
+        var e = expected.DeepClone().AsObject();
+        var a = actual!.DeepClone().AsObject();
+        foreach (var key in ignore)
+        {
+            Strip(e, key);
+            Strip(a, key);
+        }
+        Assert.Equal(e.ToJsonString(), a.ToJsonString());
+    }
+
+    private static void Strip(JsonNode node, string key)
+    {
+        if (node is JsonObject o)
+        {
+            o.Remove(key);
+            foreach (var (_, child) in o.ToList()) if (child is not null) Strip(child, key);
+        }
+        else if (node is JsonArray arr)
+        {
+            foreach (var child in arr) if (child is not null) Strip(child, key);
+        }
+    }
+}

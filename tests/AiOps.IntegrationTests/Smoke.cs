@@ -1,1 +1,0 @@
-namespace AiOps.IntegrationTests; public class Smoke { }
