@@ -92,8 +92,16 @@ public static class ServerExtensions
                 o.Invariant = "Npgsql";
                 o.ConnectionString = options.PostgresConnectionString;
             });
-            silo.AddMemoryStreams(StreamNames.Provider, b =>
+            // Durable telemetry: a batch is in PostgreSQL before the ingest request is answered, and a
+            // batch leased by a silo that dies is delivered again after the visibility timeout
+            // (at-least-once; grains drop redelivered batch ids).
+            silo.AddAdoNetStreams(StreamNames.Provider, b =>
             {
+                b.ConfigureAdoNet(ob => ob.Configure(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = options.PostgresConnectionString;
+                }));
                 b.ConfigurePartitioning(options.StreamQueues);
                 b.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
             });

@@ -1,0 +1,65 @@
+using System.Text.Json.Nodes;
+using AiOps.IntegrationTests.Infrastructure;
+using AiOps.Testing;
+using static AiOps.IntegrationTests.Infrastructure.Telemetry;
+
+namespace AiOps.IntegrationTests;
+
+/// <summary>Cluster mode: two silo processes on one throwaway PostgreSQL server form one cluster.</summary>
+public sealed class PostgresClusterTests
+{
+    private static Dictionary<string, string> ClusterEnvironment(string connectionString) => new()
+    {
+        ["AiOps__Mode"] = "Cluster",
+        ["AiOps__PostgresConnectionString"] = connectionString,
+        ["AiOps__SiloPort"] = FreePorts.Next().ToString(),
+        ["AiOps__GatewayPort"] = FreePorts.Next().ToString(),
+        ["AiOps__ClusterId"] = "test",
+        ["AiOps__Grains__DigestInterval"] = "00:00:00.500",
+    };
+
+    [Fact]
+    public async Task TwoSiloProcessesFormOneClusterIngestThroughOneAndReadThroughTheOther()
+    {
+        await using var pg = await PostgresServer.StartAsync();
+        var cs = await pg.CreateDatabaseAsync("aiops_cluster");
+
+        // Both start at once: the migration runs once (advisory lock), both join the membership table.
+        var startA = ServerProcess.StartAsync(ClusterEnvironment(cs), TimeSpan.FromSeconds(120));
+        var startB = ServerProcess.StartAsync(ClusterEnvironment(cs), TimeSpan.FromSeconds(120));
+        await using var a = await startA;
+        await using var b = await startB;
+
+        await using (var conn = new Npgsql.NpgsqlConnection(cs))
+        {
+            await conn.OpenAsync();
+            var active = await Eventually.Until(async () =>
+            {
+                await using var cmd = new Npgsql.NpgsqlCommand("SELECT count(*) FROM orleansmembershiptable WHERE status = 3", conn);
+                return Convert.ToInt32(await cmd.ExecuteScalarAsync());
+            }, n => n == 2, TimeSpan.FromSeconds(60), "two active silos");
+            Assert.Equal(2, active);
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var events = new List<JsonObject>();
+        for (var e = 0; e < 50; e++)
+        {
+            for (var i = 0; i < 20; i++)
+                events.Add(Event("costcenter", $"cc-{e}", "cost", 1, now.AddMinutes(-i), eventId: $"c-{e}-{i}"));
+        }
+        var reply = await a.Client.PostTelemetry(events.ToArray());
+        Assert.Equal(1000, (int)reply["accepted"]!);
+
+        // Read every entity through the other silo's API: grains live wherever the cluster placed them.
+        for (var e = 0; e < 50; e++)
+        {
+            var s = await Eventually.Until(() => b.Client.GetJsonOrNull($"/api/v1/costcenters/cc-{e}"),
+                j => j?["eventsApplied"]?.GetValue<long>() == 20, TimeSpan.FromSeconds(60), $"cc-{e} via silo B\n{a.Output}\n{b.Output}");
+            Assert.Equal(20, (double)s!["costCenter"]!["spendTotal"]!);
+        }
+        var value = await Eventually.Until(() => b.Client.GetJsonOrNull("/api/v1/value"), j => j?["eventsApplied"]?.GetValue<long>() == 1000, TimeSpan.FromSeconds(60));
+        Assert.Equal(1000, (double)value!["spendMonthToDate"]!);
+        Assert.Equal(50, (int)value["costCenters"]!);
+    }
+}
