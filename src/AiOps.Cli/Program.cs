@@ -6,7 +6,7 @@ using AiOps.Cli.Commands;
 var commands = new ICommand[]
 {
     new DetectCommand(),
-    // new ForecastCommand(),
+    new ForecastCommand(),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

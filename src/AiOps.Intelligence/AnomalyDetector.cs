@@ -54,6 +54,9 @@ public sealed class AnomalyDetector
     private double _seasonEw = double.NaN;  // EW mean of standardised seasonal residual
     private double _seasonAbs = double.NaN; // running mean |x - x[t-period]|
     private readonly TailCalibrator _calSeason;
+    private readonly TailCalibrator _calNovelty;
+    private float[]? _sorted;               // sorted snapshot of the history at the last training (value distribution)
+    private double _spread;                 // robust spread of that snapshot
 
     public AnomalyDetector(AnomalyDetectorOptions? options = null)
     {
@@ -65,6 +68,7 @@ public sealed class AnomalyDetector
         _calShape = new TailCalibrator(_o.CalibrationHalfLife);
         _calShift = new TailCalibrator(_o.CalibrationHalfLife);
         _calSeason = new TailCalibrator(_o.CalibrationHalfLife);
+        _calNovelty = new TailCalibrator(_o.CalibrationHalfLife);
     }
 
     public AnomalyDetectorOptions Options => _o;
@@ -88,8 +92,8 @@ public sealed class AnomalyDetector
     /// <summary>Approximate managed memory held by this detector (buffers + model).</summary>
     public int EstimatedBytes =>
         _buf.Length * 8 + 24 + _firstIntervals.Length * 8 + 24
-        + _calResidual.EstimatedBytes + _calShape.EstimatedBytes + _calShift.EstimatedBytes + _calSeason.EstimatedBytes
-        + (_pca?.EstimatedBytes ?? 0) + 200;
+        + _calResidual.EstimatedBytes + _calShape.EstimatedBytes + _calShift.EstimatedBytes + _calSeason.EstimatedBytes + _calNovelty.EstimatedBytes
+        + (_pca?.EstimatedBytes ?? 0) + (_sorted?.Length ?? 0) * 4 + 24 + 200;
 
     private int Available => (int)Math.Min(_count, _buf.Length);
 
@@ -144,6 +148,15 @@ public sealed class AnomalyDetector
         double zC = Math.Abs(shortNext - _longMean) / Math.Max(_longDev, floor);
         if (avail >= 16) surprise = Math.Max(surprise, _calShift.Surprise(zC));
 
+        // ---- component E: novelty of the short-term level within the distribution of past values
+        double sE = 0, zE = -1;
+        if (_sorted is { Length: > 32 })
+        {
+            zE = LevelNovelty(shortNext);
+            sE = _calNovelty.Surprise(zE);
+            surprise = Math.Max(surprise, sE);
+        }
+
         // ---- component D: persistent deviation from the seasonal profile (EW mean of the seasonal residual)
         double zD = 0;
         bool hasSeason = false;
@@ -175,7 +188,8 @@ public sealed class AnomalyDetector
             avail >= 2 ? _calResidual.Surprise(zA) : 0,
             _pca is not null ? _calShape.Surprise(zB) : 0,
             avail >= 16 ? _calShift.Surprise(zC) : 0,
-            hasSeason ? _calSeason.Surprise(zD) : 0);
+            hasSeason ? _calSeason.Surprise(zD) : 0,
+            sE);
         // ---- calibrate / combine / suppress
         double score = ToScore(surprise, avail);
 
@@ -186,6 +200,7 @@ public sealed class AnomalyDetector
             if (_pca is not null) _calShape.Add(zB);
             _calShift.Add(zC);
             if (hasSeason) _calSeason.Add(zD);
+            if (zE >= 0) _calNovelty.Add(zE);
         }
         double clipped = Winsor(e, _absResidual, 4, floor);
         if (double.IsNaN(_absResidual)) _absResidual = e;
@@ -207,6 +222,34 @@ public sealed class AnomalyDetector
             Retrain();
         }
         return score;
+    }
+
+    /// <summary>-log10 of the two-sided tail probability of <paramref name="m"/> among the values of the last snapshot.</summary>
+    private double LevelNovelty(double m)
+    {
+        var a = _sorted!;
+        int n = a.Length;
+        float mf = (float)m;
+        int below = LowerBound(a, mf);
+        int above = n - UpperBound(a, mf);
+        double p = (Math.Min(below, above) + 0.5) / (n + 1.0);
+        if (mf < a[0]) p *= Math.Exp(-(a[0] - m) / _spread);
+        else if (mf > a[n - 1]) p *= Math.Exp(-(m - a[n - 1]) / _spread);
+        return -Math.Log10(Math.Max(p, 1e-12)) - Math.Log10(2.0 * 0.5 / (n + 1.0)) * 0; // raw tail surprise
+    }
+
+    private static int LowerBound(float[] a, float x)
+    {
+        int lo = 0, hi = a.Length;
+        while (lo < hi) { int mid = (lo + hi) >> 1; if (a[mid] < x) lo = mid + 1; else hi = mid; }
+        return lo;
+    }
+
+    private static int UpperBound(float[] a, float x)
+    {
+        int lo = 0, hi = a.Length;
+        while (lo < hi) { int mid = (lo + hi) >> 1; if (a[mid] <= x) lo = mid + 1; else hi = mid; }
+        return lo;
     }
 
     /// <summary>Clips x at k*scale once the scale is established (a zero scale must be able to grow).</summary>
@@ -301,6 +344,13 @@ public sealed class AnomalyDetector
             _period = cands.Count > 0 ? Seasonality.Detect(hist, cands) : Seasonality.Detect(hist, null, 4, 0.5, Math.Min(avail / 3, 1000));
         }
 
+        var snap = new float[avail];
+        for (int i = 0; i < avail; i++) snap[i] = (float)hist[i];
+        Array.Sort(snap);
+        _sorted = snap;
+        double iqr = snap[(int)(0.9 * (avail - 1))] - snap[(int)(0.1 * (avail - 1))];
+        _spread = Math.Max(iqr * 0.25, Math.Max(_absResidual, 1e-9 + 1e-6 * Math.Abs(snap[avail / 2])));
+
         int L = _o.WindowLength;
         int nWin = avail - L + 1;
         if (nWin < 32) return;
@@ -354,9 +404,12 @@ public sealed class AnomalyDetector
             for (int i = 0; i < _nIntervals; i++) w.Write(_firstIntervals[i]);
             w.Write(_period); w.Write(_absResidual); w.Write(_pcaScale); w.Write(_pcaErr); w.Write(_sinceTrain);
             w.Write(_peak); w.Write(_shortMean); w.Write(_longMean); w.Write(_longDev); w.Write(_seasonEw); w.Write(_seasonAbs);
-            _calResidual.Write(w); _calShape.Write(w); _calShift.Write(w); _calSeason.Write(w);
+            _calResidual.Write(w); _calShape.Write(w); _calShift.Write(w); _calSeason.Write(w); _calNovelty.Write(w);
             w.Write(_pca is not null);
             _pca?.Write(w);
+            w.Write(_sorted?.Length ?? 0);
+            if (_sorted is not null) foreach (var f in _sorted) w.Write(f);
+            w.Write(_spread);
         }
         return ms.ToArray();
     }
@@ -383,11 +436,18 @@ public sealed class AnomalyDetector
         d._period = r.ReadInt32(); d._absResidual = r.ReadDouble(); d._pcaScale = r.ReadDouble(); d._pcaErr = r.ReadDouble();
         d._sinceTrain = r.ReadInt64(); d._peak = r.ReadDouble(); d._shortMean = r.ReadDouble();
         d._longMean = r.ReadDouble(); d._longDev = r.ReadDouble(); d._seasonEw = r.ReadDouble(); d._seasonAbs = r.ReadDouble();
-        d._calResidual.Read(r); d._calShape.Read(r); d._calShift.Read(r); d._calSeason.Read(r);
+        d._calResidual.Read(r); d._calShape.Read(r); d._calShift.Read(r); d._calSeason.Read(r); d._calNovelty.Read(r);
         if (r.ReadBoolean()) d._pca = PcaSubspace.Read(r);
+        int ns = r.ReadInt32();
+        if (ns > 0)
+        {
+            d._sorted = new float[ns];
+            for (int i = 0; i < ns; i++) d._sorted[i] = r.ReadSingle();
+        }
+        d._spread = r.ReadDouble();
         return d;
     }
 }
 
 /// <summary>Surprise (-log10 tail probability) of each detector component for one point.</summary>
-public readonly record struct ComponentSurprises(double Residual, double Shape, double Shift, double Seasonal);
+public readonly record struct ComponentSurprises(double Residual, double Shape, double Shift, double Seasonal, double Novelty);
