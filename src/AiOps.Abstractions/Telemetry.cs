@@ -28,4 +28,5 @@ public sealed record TelemetryPoint(
 public sealed record TelemetryBatch(
     [property: Id(0)] Guid BatchId,
     [property: Id(1)] EntityKind Kind,
-    [property: Id(2)] TelemetryPoint[] Points);
+    [property: Id(2)] TelemetryPoint[] Points,
+    [property: Id(3)] long PublishedAtMs = 0);

@@ -97,9 +97,10 @@ public sealed class TelemetryPublisher(
         try
         {
             var tasks = new List<Task>(buffer.Count);
+            var publishedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             foreach (var ((kind, id), points) in buffer)
             {
-                tasks.Add(PublishEntityAsync(kind, id, new TelemetryBatch(Guid.CreateVersion7(), kind, points.ToArray())));
+                tasks.Add(PublishEntityAsync(kind, id, new TelemetryBatch(Guid.CreateVersion7(), kind, points.ToArray(), publishedAt)));
             }
             await Task.WhenAll(tasks);
             metrics.Published(count, buffer.Count);
