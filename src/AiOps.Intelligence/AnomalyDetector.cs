@@ -42,15 +42,12 @@ public sealed class AnomalyDetector
     private double _absResidual = double.NaN; // running mean |residual|
     private readonly TailCalibrator _calResidual;
     private readonly TailCalibrator _calShape;
-    private readonly TailCalibrator _calShift;
     private PcaSubspace? _pca;
     private double _pcaScale = 1;
     private double _pcaErr = 1;
     private long _sinceTrain;
     private double _peak;          // decaying peak surprise (suppression)
     private double _shortMean = double.NaN; // fast EW mean of the values
-    private double _longMean = double.NaN;  // slow EW mean
-    private double _longDev;                // slow EW mean absolute deviation
     private double _seasonEw = double.NaN;  // EW mean of standardised seasonal residual
     private double _seasonAbs = double.NaN; // running mean |x - x[t-period]|
     private readonly TailCalibrator _calSeason;
@@ -66,7 +63,6 @@ public sealed class AnomalyDetector
         _buf = new double[_o.HistoryCapacity];
         _calResidual = new TailCalibrator(_o.CalibrationHalfLife);
         _calShape = new TailCalibrator(_o.CalibrationHalfLife);
-        _calShift = new TailCalibrator(_o.CalibrationHalfLife);
         _calSeason = new TailCalibrator(_o.CalibrationHalfLife);
         _calNovelty = new TailCalibrator(_o.CalibrationHalfLife);
     }
@@ -92,7 +88,7 @@ public sealed class AnomalyDetector
     /// <summary>Approximate managed memory held by this detector (buffers + model).</summary>
     public int EstimatedBytes =>
         _buf.Length * 8 + 24 + _firstIntervals.Length * 8 + 24
-        + _calResidual.EstimatedBytes + _calShape.EstimatedBytes + _calShift.EstimatedBytes + _calSeason.EstimatedBytes + _calNovelty.EstimatedBytes
+        + _calResidual.EstimatedBytes + _calShape.EstimatedBytes + _calSeason.EstimatedBytes + _calNovelty.EstimatedBytes
         + (_pca?.EstimatedBytes ?? 0) + (_sorted?.Length ?? 0) * 4 + 24 + 200;
 
     private int Available => (int)Math.Min(_count, _buf.Length);
@@ -125,7 +121,6 @@ public sealed class AnomalyDetector
         for (int k = 1; k <= m; k++) lastWin[k - 1] = Back(k);
         double level = m > 0 ? Robust.Median(lastWin[..m], scratch) : value;
 
-        double surprise = 0;
         // ---- component A: robust residual against level and seasonal predictions
         double eLevel = Math.Abs(value - level);
         double e = eLevel;
@@ -140,13 +135,10 @@ public sealed class AnomalyDetector
         double floor = 1e-9 + 1e-6 * Math.Abs(level);
         double sA = double.IsNaN(_absResidual) ? Math.Max(e, floor) : Math.Max(_absResidual, floor);
         double zA = e / sA;
-        if (avail >= 2) surprise = Math.Max(surprise, _calResidual.Surprise(zA));
+        double sR = avail >= 2 ? _calResidual.Surprise(zA) : 0;
 
-        // ---- component C: short-term mean against the long-term mean (level shifts, drifts)
-        if (double.IsNaN(_longMean)) { _longMean = value; _shortMean = value; _longDev = sA; }
-        double shortNext = _shortMean + 0.2 * (value - _shortMean);
-        double zC = Math.Abs(shortNext - _longMean) / Math.Max(_longDev, floor);
-        if (avail >= 16) surprise = Math.Max(surprise, _calShift.Surprise(zC));
+        // short-term level (EW mean of the last ~5 values), used by the novelty component
+        double shortNext = double.IsNaN(_shortMean) ? value : _shortMean + 0.2 * (value - _shortMean);
 
         // ---- component E: novelty of the short-term level within the distribution of past values
         double sE = 0, zE = -1;
@@ -154,11 +146,10 @@ public sealed class AnomalyDetector
         {
             zE = LevelNovelty(shortNext);
             sE = _calNovelty.Surprise(zE);
-            surprise = Math.Max(surprise, sE);
         }
 
         // ---- component D: persistent deviation from the seasonal profile (EW mean of the seasonal residual)
-        double zD = 0;
+        double zD = 0, sD = 0;
         bool hasSeason = false;
         if (_period > 0 && avail >= _period + 1)
         {
@@ -168,37 +159,37 @@ public sealed class AnomalyDetector
             double zs = Math.Clamp(sd / sdScale, -10, 10);
             _seasonEw = double.IsNaN(_seasonEw) ? 0 : _seasonEw + 0.1 * (zs - _seasonEw);
             zD = Math.Abs(_seasonEw);
-            surprise = Math.Max(surprise, _calSeason.Surprise(zD));
+            sD = _calSeason.Surprise(zD);
             double clippedSd = Winsor(Math.Abs(sd), _seasonAbs, 4, floor);
             _seasonAbs = double.IsNaN(_seasonAbs) ? Math.Abs(sd) : _seasonAbs + 0.01 * (clippedSd - _seasonAbs);
         }
 
         // ---- component B: ML subspace model on the window ending at this point
         int L = _o.WindowLength;
-        double zB = 0;
+        double zB = 0, sB = 0;
         if (_pca is not null && avail >= L - 1)
         {
             Span<float> w = stackalloc float[L];
             FillWindow(w, value);
             zB = Math.Sqrt(_pca.ResidualSquared(w)) / _pcaErr;
-            surprise = Math.Max(surprise, _calShape.Surprise(zB));
+            sB = _calShape.Surprise(zB);
         }
 
-        LastSurprises = new ComponentSurprises(
-            avail >= 2 ? _calResidual.Surprise(zA) : 0,
-            _pca is not null ? _calShape.Surprise(zB) : 0,
-            avail >= 16 ? _calShift.Surprise(zC) : 0,
-            hasSeason ? _calSeason.Surprise(zD) : 0,
-            sE);
-        // ---- calibrate / combine / suppress
-        double score = ToScore(surprise, avail);
+        LastSurprises = new ComponentSurprises(sR, sB, sD, sE);
+        // ---- combine: the strongest component plus half of the second (agreement of two views counts more)
+        double top = 0, second = 0;
+        foreach (var c in (ReadOnlySpan<double>)[sR, sB, sD, sE])
+        {
+            if (c > top) { second = top; top = c; }
+            else if (c > second) second = c;
+        }
+        double score = ToScore(top + _o.SecondComponentWeight * second);
 
         // ---- learn
         if (avail >= 2)
         {
             _calResidual.Add(zA);
             if (_pca is not null) _calShape.Add(zB);
-            _calShift.Add(zC);
             if (hasSeason) _calSeason.Add(zD);
             if (zE >= 0) _calNovelty.Add(zE);
         }
@@ -210,8 +201,6 @@ public sealed class AnomalyDetector
             _absResidual += alpha * (clipped - _absResidual);
         }
         _shortMean = shortNext;
-        _longMean += 0.01 * (value - _longMean);
-        _longDev += 0.01 * (Winsor(Math.Abs(value - _longMean), _longDev, 6, floor) - _longDev);
         Append(value);
         _scored++;
         _sinceTrain++;
@@ -235,7 +224,7 @@ public sealed class AnomalyDetector
         double p = (Math.Min(below, above) + 0.5) / (n + 1.0);
         if (mf < a[0]) p *= Math.Exp(-(a[0] - m) / _spread);
         else if (mf > a[n - 1]) p *= Math.Exp(-(m - a[n - 1]) / _spread);
-        return -Math.Log10(Math.Max(p, 1e-12)) - Math.Log10(2.0 * 0.5 / (n + 1.0)) * 0; // raw tail surprise
+        return -Math.Log10(Math.Max(p, 1e-12));
     }
 
     private static int LowerBound(float[] a, float x)
@@ -256,7 +245,7 @@ public sealed class AnomalyDetector
     private static double Winsor(double x, double scale, double k, double floor) =>
         double.IsNaN(scale) || scale <= floor ? x : Math.Min(x, k * scale);
 
-    private double ToScore(double surprise, int avail)
+    private double ToScore(double surprise)
     {
         // cold start: the calibration histograms hold few samples, so surprises are naturally small
         double prevPeak = _peak;
@@ -264,7 +253,6 @@ public sealed class AnomalyDetector
         _peak = Math.Max(surprise, _peak - decay);
         double s = surprise;
         if (surprise <= prevPeak) s = surprise * 0.5;  // a weaker repeat of a recent alarm
-        _ = avail;
         // map surprise (-log10 p) to [0,1]: 0.5 at p = 1e-3
         double score = 1.0 / (1.0 + Math.Exp(-2.0 * (s - 3.0)));
         return score;
@@ -395,7 +383,7 @@ public sealed class AnomalyDetector
             // options
             w.Write(_o.HistoryCapacity); w.Write(_o.WindowLength); w.Write(_o.PcaRank); w.Write(_o.MinTrainPoints);
             w.Write(_o.RetrainEvery); w.Write(_o.MaxTrainWindows); w.Write(_o.CalibrationHalfLife); w.Write(_o.SuppressionPoints);
-            w.Write(_o.SeasonalPeriod ?? -1); w.Write(_o.MaxGapFill);
+            w.Write(_o.SeasonalPeriod ?? -1); w.Write(_o.MaxGapFill); w.Write(_o.SecondComponentWeight);
             // state
             int avail = Available;
             w.Write(avail);
@@ -403,8 +391,8 @@ public sealed class AnomalyDetector
             w.Write(_count); w.Write(_scored); w.Write(_lastTicks); w.Write(_stepTicks); w.Write(_nIntervals);
             for (int i = 0; i < _nIntervals; i++) w.Write(_firstIntervals[i]);
             w.Write(_period); w.Write(_absResidual); w.Write(_pcaScale); w.Write(_pcaErr); w.Write(_sinceTrain);
-            w.Write(_peak); w.Write(_shortMean); w.Write(_longMean); w.Write(_longDev); w.Write(_seasonEw); w.Write(_seasonAbs);
-            _calResidual.Write(w); _calShape.Write(w); _calShift.Write(w); _calSeason.Write(w); _calNovelty.Write(w);
+            w.Write(_peak); w.Write(_shortMean); w.Write(_seasonEw); w.Write(_seasonAbs);
+            _calResidual.Write(w); _calShape.Write(w); _calSeason.Write(w); _calNovelty.Write(w);
             w.Write(_pca is not null);
             _pca?.Write(w);
             w.Write(_sorted?.Length ?? 0);
@@ -426,7 +414,7 @@ public sealed class AnomalyDetector
             RetrainEvery = r.ReadInt32(), MaxTrainWindows = r.ReadInt32(), CalibrationHalfLife = r.ReadDouble(), SuppressionPoints = r.ReadInt32(),
         };
         int sp = r.ReadInt32();
-        o = o with { SeasonalPeriod = sp < 0 ? null : sp, MaxGapFill = r.ReadInt32() };
+        o = o with { SeasonalPeriod = sp < 0 ? null : sp, MaxGapFill = r.ReadInt32(), SecondComponentWeight = r.ReadDouble() };
         var d = new AnomalyDetector(o);
         int avail = r.ReadInt32();
         for (int i = 0; i < avail; i++) d.Append(r.ReadSingle());
@@ -435,8 +423,8 @@ public sealed class AnomalyDetector
         for (int i = 0; i < d._nIntervals; i++) d._firstIntervals[i] = r.ReadInt64();
         d._period = r.ReadInt32(); d._absResidual = r.ReadDouble(); d._pcaScale = r.ReadDouble(); d._pcaErr = r.ReadDouble();
         d._sinceTrain = r.ReadInt64(); d._peak = r.ReadDouble(); d._shortMean = r.ReadDouble();
-        d._longMean = r.ReadDouble(); d._longDev = r.ReadDouble(); d._seasonEw = r.ReadDouble(); d._seasonAbs = r.ReadDouble();
-        d._calResidual.Read(r); d._calShape.Read(r); d._calShift.Read(r); d._calSeason.Read(r); d._calNovelty.Read(r);
+        d._seasonEw = r.ReadDouble(); d._seasonAbs = r.ReadDouble();
+        d._calResidual.Read(r); d._calShape.Read(r); d._calSeason.Read(r); d._calNovelty.Read(r);
         if (r.ReadBoolean()) d._pca = PcaSubspace.Read(r);
         int ns = r.ReadInt32();
         if (ns > 0)
@@ -450,4 +438,4 @@ public sealed class AnomalyDetector
 }
 
 /// <summary>Surprise (-log10 tail probability) of each detector component for one point.</summary>
-public readonly record struct ComponentSurprises(double Residual, double Shape, double Shift, double Seasonal, double Novelty);
+public readonly record struct ComponentSurprises(double Residual, double Shape, double Seasonal, double Novelty);

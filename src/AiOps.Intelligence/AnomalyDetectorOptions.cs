@@ -30,6 +30,9 @@ public sealed record AnomalyDetectorOptions
     /// <summary>Force a seasonal period (in points); null = detect from the data.</summary>
     public int? SeasonalPeriod { get; init; }
 
+    /// <summary>Weight of the second-strongest component surprise added to the strongest.</summary>
+    public double SecondComponentWeight { get; init; } = 0.5;
+
     /// <summary>Largest gap (in points) that is filled in when timestamps jump.</summary>
     public int MaxGapFill { get; init; } = 64;
 }

@@ -71,12 +71,12 @@ public sealed class DetectCommand : ICommand
         var dir = Path.GetDirectoryName(Path.GetFullPath(output));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         await using var w = new StreamWriter(output);
-        await w.WriteLineAsync(debug is null ? "timestamp,value,anomaly_score" : "timestamp,value,anomaly_score,s_residual,s_shape,s_shift,s_seasonal,s_novelty");
+        await w.WriteLineAsync(debug is null ? "timestamp,value,anomaly_score" : "timestamp,value,anomaly_score,s_residual,s_shape,s_seasonal,s_novelty");
         for (int i = 0; i < rows.Count; i++)
         {
             var line = string.Create(CultureInfo.InvariantCulture, $"{rows[i].RawTimestamp},{rows[i].RawValue},{scores[i]:0.######}");
             if (debug is not null)
-                line += string.Create(CultureInfo.InvariantCulture, $",{debug[i].Residual:F2},{debug[i].Shape:F2},{debug[i].Shift:F2},{debug[i].Seasonal:F2},{debug[i].Novelty:F2}");
+                line += string.Create(CultureInfo.InvariantCulture, $",{debug[i].Residual:F2},{debug[i].Shape:F2},{debug[i].Seasonal:F2},{debug[i].Novelty:F2}");
             await w.WriteLineAsync(line);
         }
         return new FileResult(rows.Count, ticks, detector.EstimatedBytes, detector.Serialize().Length);

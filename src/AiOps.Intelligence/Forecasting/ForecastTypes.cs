@@ -15,13 +15,13 @@ public sealed record ForecastOptions
 
     public ForecastTrainer Trainer { get; init; } = ForecastTrainer.LightGbm;
 
-    public int NumberOfTrees { get; init; } = 150;
+    public int NumberOfTrees { get; init; } = 60;
     public int NumberOfLeaves { get; init; } = 16;
-    public double LearningRate { get; init; } = 0.08;
+    public double LearningRate { get; init; } = 0.15;
     public int MinExamplesPerLeaf { get; init; } = 10;
 
     /// <summary>Use at most this many most recent points for training (older history is ignored).</summary>
-    public int MaxHistory { get; init; } = 2400;
+    public int MaxHistory { get; init; } = 1008;
 
     /// <summary>Steps forecast from each backtest origin (intervals beyond it grow with sqrt of the horizon).</summary>
     public int BacktestHorizon { get; init; } = 48;
@@ -40,7 +40,7 @@ public sealed record ForecastOptions
     /// When false the backtest model, trained on all but the held-out tail, also makes the final forecast
     /// (from the full history).
     /// </summary>
-    public bool RefitAfterBacktest { get; init; }
+    public bool RefitAfterBacktest { get; init; } = true;
 
     public int Seed { get; init; } = 7;
 }
