@@ -253,8 +253,10 @@ public sealed class AnomalyDetector
         _peak = Math.Max(surprise, _peak - decay);
         double s = surprise;
         if (surprise <= prevPeak) s = surprise * 0.5;  // a weaker repeat of a recent alarm
-        // map surprise (-log10 p) to [0,1]: 0.5 at p = 1e-3
-        double score = 1.0 / (1.0 + Math.Exp(-2.0 * (s - 3.0)));
+        // map the combined surprise (about -log10 p) to [0,1]: 0.5 at 4.5, 0.9 at ~5.6.
+        // The most extreme of N ordinary points reaches a surprise of about log10(N) (+ half the second component),
+        // so on a few thousand normal points scores stay below ~0.5.
+        double score = 1.0 / (1.0 + Math.Exp(-2.0 * (s - 4.5)));
         return score;
     }
 
@@ -329,7 +331,9 @@ public sealed class AnomalyDetector
                     if (p >= 4 && p * 3 <= avail && span.Ticks % _stepTicks == 0) cands.Add((int)p);
                 }
             }
-            _period = cands.Count > 0 ? Seasonality.Detect(hist, cands) : Seasonality.Detect(hist, null, 4, 0.5, Math.Min(avail / 3, 1000));
+            _period = cands.Count > 0
+                ? Seasonality.Detect(hist, cands, 4, _o.SeasonalityMinAcf, int.MaxValue, _o.LongerPeriodMargin)
+                : Seasonality.Detect(hist, null, 4, 0.5, Math.Min(avail / 3, 1000));
         }
 
         var snap = new float[avail];

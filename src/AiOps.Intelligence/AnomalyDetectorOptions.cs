@@ -33,6 +33,12 @@ public sealed record AnomalyDetectorOptions
     /// <summary>Weight of the second-strongest component surprise added to the strongest.</summary>
     public double SecondComponentWeight { get; init; } = 0.5;
 
+    /// <summary>Minimum autocorrelation at 1 day / 1 week for the series to count as seasonal.</summary>
+    public double SeasonalityMinAcf { get; init; } = 0.3;
+
+    /// <summary>How much higher the weekly autocorrelation must be than the daily one to prefer it.</summary>
+    public double LongerPeriodMargin { get; init; } = 0.1;
+
     /// <summary>Largest gap (in points) that is filled in when timestamps jump.</summary>
     public int MaxGapFill { get; init; } = 64;
 }

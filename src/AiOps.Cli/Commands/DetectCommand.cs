@@ -68,6 +68,7 @@ public sealed class DetectCommand : ICommand
             if (debug is not null) debug[i] = detector.LastSurprises;
         }
         long ticks = Stopwatch.GetTimestamp() - t0;
+        if (debug is not null) Console.Error.WriteLine($"{Path.GetFileName(input)}: period {detector.SeasonalPeriod}");
         var dir = Path.GetDirectoryName(Path.GetFullPath(output));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         await using var w = new StreamWriter(output);

@@ -8,7 +8,7 @@ public static class Seasonality
     /// in [minPeriod, n/3], or 0 when no autocorrelation reaches <paramref name="minAcf"/>.
     /// NaNs are ignored. The series is first differenced at lag 1 if it has a strong trend.
     /// </summary>
-    public static int Detect(ReadOnlySpan<double> values, IReadOnlyList<int>? candidates = null, int minPeriod = 4, double minAcf = 0.3, int maxPeriod = int.MaxValue)
+    public static int Detect(ReadOnlySpan<double> values, IReadOnlyList<int>? candidates = null, int minPeriod = 4, double minAcf = 0.3, int maxPeriod = int.MaxValue, double longerPeriodMargin = 0.1)
     {
         int n = values.Length;
         if (n < 3 * minPeriod) return 0;
@@ -52,7 +52,7 @@ public static class Seasonality
                 if (p < minPeriod || p > maxLag) continue;
                 double a = Acf(p);
                 // prefer the shorter period unless the longer one is clearly stronger
-                if (a > bestAcf + (best == 0 ? 0 : 0.1)) { best = p; bestAcf = a; }
+                if (a > bestAcf + (best == 0 ? 0 : longerPeriodMargin)) { best = p; bestAcf = a; }
             }
             return best;
         }

@@ -1,0 +1,118 @@
+namespace AiOps.UnitTests;
+
+public class AnomalyDetectorTests
+{
+    /// <summary>Score at which an operator would be alerted (see docs/intelligence.md).</summary>
+    private const double Alarm = 0.8;
+
+    [Fact]
+    public void Spike_in_seasonal_series_gets_the_top_score()
+    {
+        var y = Synthetic.Seasonal(2000, seed: 1);
+        y[1500] += 30; // 15 sigma
+        var s = Synthetic.Score(new AnomalyDetector(), y);
+        Assert.True(s[1500] >= Alarm, $"spike score {s[1500]:F3}");
+        double otherMax = s.Skip(400).Where((_, i) => i + 400 != 1500).Max();
+        Assert.True(s[1500] > otherMax, $"spike {s[1500]:F3} vs other max {otherMax:F3}");
+    }
+
+    [Fact]
+    public void Seasonal_series_without_anomalies_raises_no_alarm()
+    {
+        foreach (var seed in new[] { 2, 3, 4 })
+        {
+            var y = Synthetic.Seasonal(3000, seed);
+            var s = Synthetic.Score(new AnomalyDetector(), y);
+            double max = s.Skip(450).Max(); // after NAB-like probation (15%)
+            Assert.True(max < Alarm, $"seed {seed}: false alarm score {max:F3}");
+        }
+    }
+
+    [Fact]
+    public void Level_shift_is_detected_then_relearned()
+    {
+        var rng = new Random(5);
+        var y = new double[2500];
+        for (int t = 0; t < y.Length; t++) y[t] = (t < 1200 ? 50 : 80) + 2 * Synthetic.Gaussian(rng);
+        var s = Synthetic.Score(new AnomalyDetector(), y);
+        double atShift = s.Skip(1200).Take(10).Max();
+        Assert.True(atShift >= Alarm, $"shift score {atShift:F3}");
+        double before = s.Skip(400).Take(800).Max();
+        Assert.True(atShift > before, $"shift {atShift:F3} vs before {before:F3}");
+        // re-learned: the new level is normal after a while
+        double late = s.Skip(1700).Max();
+        Assert.True(late < Alarm, $"still alarming after the shift: {late:F3}");
+    }
+
+    [Fact]
+    public void Trend_change_is_detected()
+    {
+        var rng = new Random(6);
+        var y = new double[2000];
+        double level = 100;
+        for (int t = 0; t < y.Length; t++)
+        {
+            if (t >= 1300) level += 0.8; // from flat to a steep ramp
+            y[t] = level + 1.0 * Synthetic.Gaussian(rng);
+        }
+        var s = Synthetic.Score(new AnomalyDetector(), y);
+        double before = s.Skip(400).Take(900).Max();
+        double after = s.Skip(1300).Take(100).Max();
+        Assert.True(after >= Alarm, $"trend change score {after:F3}");
+        Assert.True(after > before, $"after {after:F3} vs before {before:F3}");
+    }
+
+    [Fact]
+    public void Scores_are_in_unit_interval_and_gaps_are_handled()
+    {
+        var y = Synthetic.Seasonal(1500, seed: 7);
+        var d = new AnomalyDetector();
+        int k = 0;
+        for (int t = 0; t < y.Length; t++)
+        {
+            if (t % 200 == 100) { k += 30; continue; } // 30-hour gap in the timestamps
+            double v = t % 97 == 0 ? double.NaN : y[t];
+            double s = d.Score(Synthetic.Start + TimeSpan.FromHours(t + k), v);
+            Assert.InRange(s, 0.0, 1.0);
+            if (double.IsNaN(v)) Assert.Equal(0.0, s);
+        }
+        Assert.True(d.HasModel);
+        Assert.Equal(24, d.SeasonalPeriod);
+    }
+
+    [Fact]
+    public void Serialization_round_trip_continues_scoring()
+    {
+        var y = Synthetic.Seasonal(2000, seed: 8);
+        y[1800] += 40;
+        var a = new AnomalyDetector();
+        for (int t = 0; t < 1200; t++) a.Score(Synthetic.Start + TimeSpan.FromHours(t), y[t]);
+        var bytes = a.Serialize();
+        var b = AnomalyDetector.Deserialize(bytes);
+        Assert.True(bytes.Length < 100_000, $"{bytes.Length} bytes");
+        Assert.True(a.EstimatedBytes < 100_000, $"{a.EstimatedBytes} bytes");
+        Assert.Equal(a.Count, b.Count);
+        Assert.Equal(a.SeasonalPeriod, b.SeasonalPeriod);
+        double maxDiff = 0;
+        for (int t = 1200; t < 2000; t++)
+        {
+            var ts = Synthetic.Start + TimeSpan.FromHours(t);
+            double sa = a.Score(ts, y[t]), sb = b.Score(ts, y[t]);
+            maxDiff = Math.Max(maxDiff, Math.Abs(sa - sb));
+            if (t == 1800) Assert.True(sb >= Alarm, $"restored detector missed the spike: {sb:F3}");
+        }
+        // the history is stored in single precision, so scores agree closely but not bit for bit
+        Assert.True(maxDiff < 0.05, $"max score difference {maxDiff:F4}");
+    }
+
+    [Fact]
+    public void Flat_line_and_constant_series_do_not_crash_or_alarm()
+    {
+        var d = new AnomalyDetector();
+        double max = 0;
+        for (int t = 0; t < 1500; t++) max = Math.Max(max, d.Score(Synthetic.Start + TimeSpan.FromMinutes(5 * t), 42.0));
+        Assert.True(max < Alarm, $"{max:F3}");
+        double jump = d.Score(Synthetic.Start + TimeSpan.FromMinutes(5 * 1500), 60.0);
+        Assert.True(jump >= Alarm, $"jump after flat line {jump:F3}");
+    }
+}
