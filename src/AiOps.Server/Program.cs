@@ -1,6 +1,5 @@
 using AiOps.Server.Apis;
 using AiOps.Server.Hosting;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddAiOpsServer();
@@ -8,13 +7,16 @@ builder.AddAiOpsServer();
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
 
-app.MapOpenApi("/openapi/{documentName}.json");
-app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+app.MapHealthEndpoints();
+app.MapApiDocs();
+app.MapPrometheusMetrics();
 app.MapTelemetryApi();
 app.MapEntitiesApi();
 app.MapValueApi();
+app.MapKeysApi();
 
 app.Run();
 

@@ -8,8 +8,9 @@ namespace AiOps.IntegrationTests;
 /// <summary>Cluster mode: two silo processes on one throwaway PostgreSQL server form one cluster.</summary>
 public sealed class PostgresClusterTests
 {
-    private static Dictionary<string, string> ClusterEnvironment(string connectionString) => new()
+    private static Dictionary<string, string> ClusterEnvironment(string connectionString, string dataDirectory) => new()
     {
+        ["AiOps__DataDirectory"] = dataDirectory,
         ["AiOps__Mode"] = "Cluster",
         ["AiOps__PostgresConnectionString"] = connectionString,
         ["AiOps__SiloPort"] = FreePorts.Next().ToString(),
@@ -25,10 +26,15 @@ public sealed class PostgresClusterTests
         var cs = await pg.CreateDatabaseAsync("aiops_cluster");
 
         // Both start at once: the migration runs once (advisory lock), both join the membership table.
-        var startA = ServerProcess.StartAsync(ClusterEnvironment(cs), TimeSpan.FromSeconds(120));
-        var startB = ServerProcess.StartAsync(ClusterEnvironment(cs), TimeSpan.FromSeconds(120));
+        var data = TempDirectory.Create("aiops-cluster");
+        var startA = ServerProcess.StartAsync(ClusterEnvironment(cs, data), TimeSpan.FromSeconds(120));
+        var startB = ServerProcess.StartAsync(ClusterEnvironment(cs, data), TimeSpan.FromSeconds(120));
         await using var a = await startA;
         await using var b = await startB;
+        // Exactly one of the two created the bootstrap admin key; both accept it.
+        var key = (await File.ReadAllTextAsync(Path.Combine(data, "bootstrap-admin.key"))).Trim();
+        a.Client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        b.Client.DefaultRequestHeaders.Authorization = new("Bearer", key);
 
         await using (var conn = new Npgsql.NpgsqlConnection(cs))
         {

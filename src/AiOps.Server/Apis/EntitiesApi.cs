@@ -84,7 +84,7 @@ public static class EntitiesApi
 
     private static void MapKind(IEndpointRouteBuilder app, EntityKind kind, string plural, string tag)
     {
-        var group = app.MapGroup($"/api/v1/{plural}").WithTags(tag);
+        var group = app.MapGroup($"/api/v1/{plural}").WithTags(tag).RequireAuthorization(Security.Policies.Read);
         var singular = kind switch { EntityKind.Pipeline => "pipeline", EntityKind.Model => "model", _ => "cost center" };
         var name = kind switch { EntityKind.Pipeline => "Pipeline", EntityKind.Model => "Model", _ => "CostCenter" };
 
@@ -93,7 +93,8 @@ public static class EntitiesApi
         group.MapGet("/{id}", (IClusterClient client, string id) => GetAsync(client, kind, id))
             .WithName($"Get{name}").WithSummary($"Get a {singular}'s summary");
         group.MapPut("/{id}", (IClusterClient client, string id, EntityMetadataRequest body) => PutAsync(client, kind, id, body))
-            .WithName($"Put{name}").WithSummary($"Register a {singular} or replace its metadata");
+            .WithName($"Put{name}").WithSummary($"Register a {singular} or replace its metadata")
+            .RequireAuthorization(Security.Policies.Operate);
         group.MapGet("/{id}/metrics/{metric}", (IClusterClient client, string id, string metric, string? resolution, int? limit) =>
                 SeriesAsync(client, kind, id, metric, resolution, limit))
             .WithName($"Get{name}Series").WithSummary($"A {singular} metric's recent series (raw, hour or day resolution)");

@@ -60,7 +60,8 @@ public static class TelemetryApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .DisableAntiforgery();
+            .DisableAntiforgery()
+            .RequireAuthorization(Security.Policies.Ingest);
         return app;
     }
 

@@ -10,11 +10,13 @@ public static class ValueApi
         app.MapGet("/api/v1/value", GetAsync)
             .WithName("GetValue")
             .WithTags("Value")
-            .WithSummary("The unified value view: spend, budget, value delivered, ROI, unit costs, freshness, model health, top cost drivers");
+            .WithSummary("The unified value view: spend, budget, value delivered, ROI, unit costs, freshness, model health, top cost drivers")
+            .RequireAuthorization(Security.Policies.Read);
         app.MapGet("/api/v1/metrics/vocabulary", () => TypedResults.Ok(MetricVocabulary.Definitions))
             .WithName("GetMetricVocabulary")
             .WithTags("Telemetry")
-            .WithSummary("The metric names the platform understands, with unit, aggregation and the kinds they apply to");
+            .WithSummary("The metric names the platform understands, with unit, aggregation and the kinds they apply to")
+            .RequireAuthorization(Security.Policies.Read);
         return app;
     }
 

@@ -29,6 +29,9 @@ public sealed class AiOpsOptions
     /// <summary>Memory stream partitions (embedded mode).</summary>
     public int StreamQueues { get; set; } = 8;
 
+    /// <summary>Serve /openapi and /scalar without a key (on in Development; everything else always needs one).</summary>
+    public bool PublicApiDocs { get; set; }
+
     public string SqlitePath => Path.GetFullPath(Path.Combine(DataDirectory, "aiops.db"));
 
     public string SqliteConnectionString => $"Data Source={SqlitePath};Default Timeout=30;Pooling=True";

@@ -3,8 +3,10 @@ using System.Text.Json.Serialization;
 using AiOps.Abstractions;
 using AiOps.Grains.Entities;
 using AiOps.Server.Ingestion;
+using AiOps.Server.Security;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 using Orleans.Configuration;
 using Orleans.Storage;
 using Orleans.Streams;
@@ -39,11 +41,16 @@ public static class ServerExtensions
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecuritySchemeTransformer>());
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(AiOpsMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddPrometheusExporter());
 
         // Migrations must be in place before the silo's storage providers start: register first.
         builder.Services.AddHostedService<DatabaseMigrationService>();
         builder.UseOrleans(silo => ConfigureSilo(silo, options));
+        builder.Services.AddHostedService<BootstrapKeyService>();
+        builder.Services.AddAiOpsSecurity();
         builder.Services.AddSingleton<TelemetryPublisher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TelemetryPublisher>());
 

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -29,6 +30,36 @@ public sealed class AiOpsAppFactory : WebApplicationFactory<Program>
     }
 
     public string DataDirectory { get; }
+
+    /// <summary>The bootstrap admin key the server wrote on its first start.</summary>
+    public string AdminKey => File.ReadAllText(Path.Combine(DataDirectory, "bootstrap-admin.key")).Trim();
+
+    /// <summary>Every client from <c>CreateClient()</c> carries the admin key unless told otherwise.</summary>
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
+    }
+
+    /// <summary>A client without any key.</summary>
+    public HttpClient CreateAnonymousClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = null;
+        return client;
+    }
+
+    /// <summary>A client holding a fresh key of the given role, created through the API.</summary>
+    public async Task<HttpClient> CreateClientWithRoleAsync(string role)
+    {
+        var admin = CreateClient();
+        var r = await admin.PostAsJsonAsync("/api/v1/keys", new { name = $"test-{role}", role });
+        r.EnsureSuccessStatusCode();
+        var key = (await r.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!["key"]!.GetValue<string>();
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
