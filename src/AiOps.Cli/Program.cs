@@ -7,6 +7,10 @@ var commands = new ICommand[]
 {
     new DetectCommand(),
     new ForecastCommand(),
+    new DbMigrateCommand(),
+    new KeysCreateCommand(),
+    new KeysListCommand(),
+    new KeysRevokeCommand(),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
