@@ -47,6 +47,10 @@ public sealed class AnomalyDetector
     private double _pcaErr = 1;
     private long _sinceTrain;
     private double _peak;          // decaying peak surprise (suppression)
+    private double _ewSurprise = double.NaN; // EW mean of the combined surprise (evidence accumulation)
+    private int _sinceAlarm = int.MaxValue;  // points since the last alarm (refractory period)
+    private double _alarmLevel;              // surprise of the last alarm
+    private const double AlarmSurprise = 4.5; // surprise at which the score crosses 0.5 and starts a refractory period
     private double _shortMean = double.NaN; // fast EW mean of the values
     private double _seasonEw = double.NaN;  // EW mean of standardised seasonal residual
     private double _seasonAbs = double.NaN; // running mean |x - x[t-period]|
@@ -245,19 +249,28 @@ public sealed class AnomalyDetector
     private static double Winsor(double x, double scale, double k, double floor) =>
         double.IsNaN(scale) || scale <= floor ? x : Math.Min(x, k * scale);
 
-    private double ToScore(double surprise)
+    private double ToScore(double instant)
     {
-        // cold start: the calibration histograms hold few samples, so surprises are naturally small
+        // evidence accumulation: a sustained anomaly adds a share of its recent average surprise
+        _ewSurprise = double.IsNaN(_ewSurprise) ? instant : _ewSurprise + 0.1 * (instant - _ewSurprise);
+        double surprise = instant + _o.PersistenceWeight * _ewSurprise;
+
+        // damping of repeats: a weaker repeat of a recent peak counts half
         double prevPeak = _peak;
         double decay = 4.0 / Math.Max(1, _o.SuppressionPoints);
         _peak = Math.Max(surprise, _peak - decay);
-        double s = surprise;
-        if (surprise <= prevPeak) s = surprise * 0.5;  // a weaker repeat of a recent alarm
-        // map the combined surprise (about -log10 p) to [0,1]: 0.5 at 4.5, 0.9 at ~5.6.
-        // The most extreme of N ordinary points reaches a surprise of about log10(N) (+ half the second component),
-        // so on a few thousand normal points scores stay below ~0.5.
-        double score = 1.0 / (1.0 + Math.Exp(-2.0 * (s - 4.5)));
-        return score;
+        double s = surprise > prevPeak ? surprise : surprise * 0.5;
+
+        // refractory period after an alarm: the same incident is not reported again unless it gets clearly worse
+        bool refractory = _sinceAlarm < _o.RefractoryPoints && s <= _alarmLevel + _o.RefractoryMargin;
+        if (refractory) s = Math.Min(s, surprise * 0.5);
+        else if (s >= AlarmSurprise) { _sinceAlarm = 0; _alarmLevel = s; }
+        if (_sinceAlarm < int.MaxValue) _sinceAlarm++;
+
+        // map the surprise (about -log10 p) to [0,1]: 0.5 at 4.5, 0.8 at ~5.2, 0.9 at ~5.6.
+        // The most extreme of N ordinary points reaches about log10(N) (+ the second component's share),
+        // so on a few thousand normal points scores mostly stay below 0.5-0.6.
+        return 1.0 / (1.0 + Math.Exp(-2.0 * (s - AlarmSurprise)));
     }
 
     private void FillWindow(Span<float> w, double current)
@@ -388,6 +401,7 @@ public sealed class AnomalyDetector
             w.Write(_o.HistoryCapacity); w.Write(_o.WindowLength); w.Write(_o.PcaRank); w.Write(_o.MinTrainPoints);
             w.Write(_o.RetrainEvery); w.Write(_o.MaxTrainWindows); w.Write(_o.CalibrationHalfLife); w.Write(_o.SuppressionPoints);
             w.Write(_o.SeasonalPeriod ?? -1); w.Write(_o.MaxGapFill); w.Write(_o.SecondComponentWeight);
+            w.Write(_o.PersistenceWeight); w.Write(_o.RefractoryPoints); w.Write(_o.RefractoryMargin);
             // state
             int avail = Available;
             w.Write(avail);
@@ -395,7 +409,7 @@ public sealed class AnomalyDetector
             w.Write(_count); w.Write(_scored); w.Write(_lastTicks); w.Write(_stepTicks); w.Write(_nIntervals);
             for (int i = 0; i < _nIntervals; i++) w.Write(_firstIntervals[i]);
             w.Write(_period); w.Write(_absResidual); w.Write(_pcaScale); w.Write(_pcaErr); w.Write(_sinceTrain);
-            w.Write(_peak); w.Write(_shortMean); w.Write(_seasonEw); w.Write(_seasonAbs);
+            w.Write(_peak); w.Write(_ewSurprise); w.Write(_sinceAlarm); w.Write(_alarmLevel); w.Write(_shortMean); w.Write(_seasonEw); w.Write(_seasonAbs);
             _calResidual.Write(w); _calShape.Write(w); _calSeason.Write(w); _calNovelty.Write(w);
             w.Write(_pca is not null);
             _pca?.Write(w);
@@ -418,7 +432,8 @@ public sealed class AnomalyDetector
             RetrainEvery = r.ReadInt32(), MaxTrainWindows = r.ReadInt32(), CalibrationHalfLife = r.ReadDouble(), SuppressionPoints = r.ReadInt32(),
         };
         int sp = r.ReadInt32();
-        o = o with { SeasonalPeriod = sp < 0 ? null : sp, MaxGapFill = r.ReadInt32(), SecondComponentWeight = r.ReadDouble() };
+        o = o with { SeasonalPeriod = sp < 0 ? null : sp, MaxGapFill = r.ReadInt32(), SecondComponentWeight = r.ReadDouble(),
+            PersistenceWeight = r.ReadDouble(), RefractoryPoints = r.ReadInt32(), RefractoryMargin = r.ReadDouble() };
         var d = new AnomalyDetector(o);
         int avail = r.ReadInt32();
         for (int i = 0; i < avail; i++) d.Append(r.ReadSingle());
@@ -426,7 +441,8 @@ public sealed class AnomalyDetector
         d._nIntervals = r.ReadInt32();
         for (int i = 0; i < d._nIntervals; i++) d._firstIntervals[i] = r.ReadInt64();
         d._period = r.ReadInt32(); d._absResidual = r.ReadDouble(); d._pcaScale = r.ReadDouble(); d._pcaErr = r.ReadDouble();
-        d._sinceTrain = r.ReadInt64(); d._peak = r.ReadDouble(); d._shortMean = r.ReadDouble();
+        d._sinceTrain = r.ReadInt64(); d._peak = r.ReadDouble(); d._ewSurprise = r.ReadDouble(); d._sinceAlarm = r.ReadInt32();
+        d._alarmLevel = r.ReadDouble(); d._shortMean = r.ReadDouble();
         d._seasonEw = r.ReadDouble(); d._seasonAbs = r.ReadDouble();
         d._calResidual.Read(r); d._calShape.Read(r); d._calSeason.Read(r); d._calNovelty.Read(r);
         if (r.ReadBoolean()) d._pca = PcaSubspace.Read(r);

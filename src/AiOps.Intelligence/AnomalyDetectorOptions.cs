@@ -39,6 +39,15 @@ public sealed record AnomalyDetectorOptions
     /// <summary>How much higher the weekly autocorrelation must be than the daily one to prefer it.</summary>
     public double LongerPeriodMargin { get; init; } = 0.1;
 
+    /// <summary>Share of the recent average surprise added to the current one (sustained anomalies score higher).</summary>
+    public double PersistenceWeight { get; init; } = 0.3;
+
+    /// <summary>Points after an alarm (score &gt;= 0.5) during which the same incident is not reported again...</summary>
+    public int RefractoryPoints { get; init; } = 150;
+
+    /// <summary>...unless its surprise exceeds the alarm's by this much (-log10 units).</summary>
+    public double RefractoryMargin { get; init; } = 1.5;
+
     /// <summary>Largest gap (in points) that is filled in when timestamps jump.</summary>
     public int MaxGapFill { get; init; } = 64;
 }
