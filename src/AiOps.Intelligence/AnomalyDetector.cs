@@ -41,10 +41,8 @@ public sealed class AnomalyDetector
     private int _period;
     private double _absResidual = double.NaN; // running mean |residual|
     private readonly TailCalibrator _calResidual;
-    private readonly TailCalibrator _calShape;
-    private PcaSubspace? _pca;
-    private double _pcaScale = 1;
-    private double _pcaErr = 1;
+    private readonly ShapeModel _shapeFine;   // PCA on windows of raw points
+    private readonly ShapeModel? _shapeCoarse; // PCA on windows of block means (longer time scale)
     private long _sinceTrain;
     private double _peak;          // decaying peak surprise (suppression)
     private double _ewSurprise = double.NaN; // EW mean of the combined surprise (evidence accumulation)
@@ -66,7 +64,8 @@ public sealed class AnomalyDetector
         if (_o.WindowLength < 4 || _o.WindowLength > 64) throw new ArgumentOutOfRangeException(nameof(options), "WindowLength must be in [4,64]");
         _buf = new double[_o.HistoryCapacity];
         _calResidual = new TailCalibrator(_o.CalibrationHalfLife);
-        _calShape = new TailCalibrator(_o.CalibrationHalfLife);
+        _shapeFine = new ShapeModel(_o.WindowLength, 1, _o.CalibrationHalfLife);
+        _shapeCoarse = _o.CoarseAggregation > 1 ? new ShapeModel(_o.WindowLength, _o.CoarseAggregation, _o.CalibrationHalfLife) : null;
         _calSeason = new TailCalibrator(_o.CalibrationHalfLife);
         _calNovelty = new TailCalibrator(_o.CalibrationHalfLife);
     }
@@ -87,13 +86,13 @@ public sealed class AnomalyDetector
     public int SeasonalPeriod => _period;
 
     /// <summary>True once the ML subspace model has been trained.</summary>
-    public bool HasModel => _pca is not null;
+    public bool HasModel => _shapeFine.Ready;
 
     /// <summary>Approximate managed memory held by this detector (buffers + model).</summary>
     public int EstimatedBytes =>
         _buf.Length * 8 + 24 + _firstIntervals.Length * 8 + 24
-        + _calResidual.EstimatedBytes + _calShape.EstimatedBytes + _calSeason.EstimatedBytes + _calNovelty.EstimatedBytes
-        + (_pca?.EstimatedBytes ?? 0) + (_sorted?.Length ?? 0) * 4 + 24 + 200;
+        + _calResidual.EstimatedBytes + _calSeason.EstimatedBytes + _calNovelty.EstimatedBytes
+        + _shapeFine.EstimatedBytes + (_shapeCoarse?.EstimatedBytes ?? 0) + (_sorted?.Length ?? 0) * 4 + 24 + 200;
 
     private int Available => (int)Math.Min(_count, _buf.Length);
 
@@ -168,21 +167,23 @@ public sealed class AnomalyDetector
             _seasonAbs = double.IsNaN(_seasonAbs) ? Math.Abs(sd) : _seasonAbs + 0.01 * (clippedSd - _seasonAbs);
         }
 
-        // ---- component B: ML subspace model on the window ending at this point
-        int L = _o.WindowLength;
-        double zB = 0, sB = 0;
-        if (_pca is not null && avail >= L - 1)
+        // ---- component B: ML subspace models on the windows ending at this point (two time scales)
+        double zB = -1, sB = 0, zB2 = -1, sB2 = 0;
+        if (_shapeFine.Ready && avail >= _shapeFine.Span)
         {
-            Span<float> w = stackalloc float[L];
-            FillWindow(w, value);
-            zB = Math.Sqrt(_pca.ResidualSquared(w)) / _pcaErr;
-            sB = _calShape.Surprise(zB);
+            zB = _shapeFine.Raw(value, _buf, _head);
+            sB = _shapeFine.Calibrator.Surprise(zB);
+        }
+        if (_shapeCoarse is { Ready: true } && avail >= _shapeCoarse.Span)
+        {
+            zB2 = _shapeCoarse.Raw(value, _buf, _head);
+            sB2 = _shapeCoarse.Calibrator.Surprise(zB2);
         }
 
-        LastSurprises = new ComponentSurprises(sR, sB, sD, sE);
+        LastSurprises = new ComponentSurprises(sR, Math.Max(sB, sB2), sD, sE);
         // ---- combine: the strongest component plus half of the second (agreement of two views counts more)
         double top = 0, second = 0;
-        foreach (var c in (ReadOnlySpan<double>)[sR, sB, sD, sE])
+        foreach (var c in (ReadOnlySpan<double>)[sR, sB, sB2, sD, sE])
         {
             if (c > top) { second = top; top = c; }
             else if (c > second) second = c;
@@ -193,7 +194,8 @@ public sealed class AnomalyDetector
         if (avail >= 2)
         {
             _calResidual.Add(zA);
-            if (_pca is not null) _calShape.Add(zB);
+            if (zB >= 0) _shapeFine.Calibrator.Add(zB);
+            if (zB2 >= 0) _shapeCoarse!.Calibrator.Add(zB2);
             if (hasSeason) _calSeason.Add(zD);
             if (zE >= 0) _calNovelty.Add(zE);
         }
@@ -201,16 +203,17 @@ public sealed class AnomalyDetector
         if (double.IsNaN(_absResidual)) _absResidual = e;
         else
         {
-            double alpha = _scored < 50 ? 1.0 / (_scored + 1) : 0.01;
+            double alpha = _scored < 50 ? 1.0 / (_scored + 1) : _o.ResidualScaleAlpha;
             _absResidual += alpha * (clipped - _absResidual);
         }
         _shortMean = shortNext;
         Append(value);
         _scored++;
         _sinceTrain++;
-        if ((_pca is null && _count >= _o.MinTrainPoints && _sinceTrain >= _o.MinTrainPoints / 2)
-            || (_pca is not null && _sinceTrain >= _o.RetrainEvery)
-            || (_pca is not null && _count < 4 * _o.MinTrainPoints && _sinceTrain >= _o.MinTrainPoints))
+        bool trained = _shapeFine.Ready;
+        if ((!trained && _count >= _o.MinTrainPoints && _sinceTrain >= _o.MinTrainPoints / 2)
+            || (trained && _sinceTrain >= _o.RetrainEvery)
+            || (trained && _count < 4 * _o.MinTrainPoints && _sinceTrain >= _o.MinTrainPoints))
         {
             Retrain();
         }
@@ -271,23 +274,6 @@ public sealed class AnomalyDetector
         // The most extreme of N ordinary points reaches about log10(N) (+ the second component's share),
         // so on a few thousand normal points scores mostly stay below 0.5-0.6.
         return 1.0 / (1.0 + Math.Exp(-2.0 * (s - AlarmSurprise)));
-    }
-
-    private void FillWindow(Span<float> w, double current)
-    {
-        int L = w.Length;
-        w[L - 1] = (float)current;
-        for (int k = 1; k < L; k++) w[L - 1 - k] = (float)Back(k);
-        Normalise(w);
-    }
-
-    private void Normalise(Span<float> w)
-    {
-        double mean = 0;
-        foreach (var f in w) mean += f;
-        mean /= w.Length;
-        double inv = 1.0 / _pcaScale;
-        for (int i = 0; i < w.Length; i++) w[i] = (float)((w[i] - mean) * inv);
     }
 
     private void HandleTime(long ticks)
@@ -356,38 +342,11 @@ public sealed class AnomalyDetector
         double iqr = snap[(int)(0.9 * (avail - 1))] - snap[(int)(0.1 * (avail - 1))];
         _spread = Math.Max(iqr * 0.25, Math.Max(_absResidual, 1e-9 + 1e-6 * Math.Abs(snap[avail / 2])));
 
-        int L = _o.WindowLength;
-        int nWin = avail - L + 1;
-        if (nWin < 32) return;
-        // scale: median absolute first difference (robust noise level), floored
-        var diffs = new double[avail - 1];
-        for (int i = 1; i < avail; i++) diffs[i - 1] = Math.Abs(hist[i] - hist[i - 1]);
-        Array.Sort(diffs);
-        double scale = Robust.QuantileSorted(diffs, 0.5);
-        if (scale <= 0) scale = Robust.QuantileSorted(diffs, 0.9);
-        if (scale <= 0) scale = 1e-6 + 1e-6 * Math.Abs(hist[^1]);
-        _pcaScale = scale;
-
-        int stride = Math.Max(1, nWin / _o.MaxTrainWindows);
-        var windows = new List<float[]>(nWin / stride + 1);
-        for (int s = nWin - 1; s >= 0; s -= stride)
-        {
-            var w = new float[L];
-            for (int i = 0; i < L; i++) w[i] = (float)hist[s + i];
-            Normalise(w);
-            windows.Add(w);
-        }
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        var pca = PcaSubspace.Fit(windows, _o.PcaRank);
+        bool ok = _shapeFine.Train(hist, _o.PcaRank, _o.MaxTrainWindows);
+        if (ok) { Interlocked.Increment(ref TrainCount); }
+        if (_shapeCoarse is not null && _shapeCoarse.Train(hist, _o.PcaRank, _o.MaxTrainWindows)) Interlocked.Increment(ref TrainCount);
         Interlocked.Add(ref TrainTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
-        Interlocked.Increment(ref TrainCount);
-        var errs = new double[windows.Count];
-        for (int i = 0; i < windows.Count; i++) errs[i] = Math.Sqrt(pca.ResidualSquared(windows[i]));
-        Array.Sort(errs);
-        double med = Robust.QuantileSorted(errs, 0.5);
-        if (med <= 0) med = Math.Max(Robust.QuantileSorted(errs, 0.9), 1e-3);
-        _pca = pca;
-        _pcaErr = med;
     }
 
     /// <summary>Serialises buffers, calibration and model to a compact byte array.</summary>
@@ -397,22 +356,19 @@ public sealed class AnomalyDetector
         using (var w = new BinaryWriter(ms))
         {
             w.Write(FormatVersion);
-            // options
-            w.Write(_o.HistoryCapacity); w.Write(_o.WindowLength); w.Write(_o.PcaRank); w.Write(_o.MinTrainPoints);
-            w.Write(_o.RetrainEvery); w.Write(_o.MaxTrainWindows); w.Write(_o.CalibrationHalfLife); w.Write(_o.SuppressionPoints);
-            w.Write(_o.SeasonalPeriod ?? -1); w.Write(_o.MaxGapFill); w.Write(_o.SecondComponentWeight);
-            w.Write(_o.PersistenceWeight); w.Write(_o.RefractoryPoints); w.Write(_o.RefractoryMargin);
+            // options (JSON, so that new options do not break stored detectors)
+            w.Write(System.Text.Json.JsonSerializer.Serialize(_o));
             // state
             int avail = Available;
             w.Write(avail);
             for (int k = avail; k >= 1; k--) w.Write((float)Back(k)); // oldest first, float precision is enough
             w.Write(_count); w.Write(_scored); w.Write(_lastTicks); w.Write(_stepTicks); w.Write(_nIntervals);
             for (int i = 0; i < _nIntervals; i++) w.Write(_firstIntervals[i]);
-            w.Write(_period); w.Write(_absResidual); w.Write(_pcaScale); w.Write(_pcaErr); w.Write(_sinceTrain);
+            w.Write(_period); w.Write(_absResidual); w.Write(_sinceTrain);
             w.Write(_peak); w.Write(_ewSurprise); w.Write(_sinceAlarm); w.Write(_alarmLevel); w.Write(_shortMean); w.Write(_seasonEw); w.Write(_seasonAbs);
-            _calResidual.Write(w); _calShape.Write(w); _calSeason.Write(w); _calNovelty.Write(w);
-            w.Write(_pca is not null);
-            _pca?.Write(w);
+            _calResidual.Write(w); _calSeason.Write(w); _calNovelty.Write(w);
+            _shapeFine.Write(w);
+            _shapeCoarse?.Write(w);
             w.Write(_sorted?.Length ?? 0);
             if (_sorted is not null) foreach (var f in _sorted) w.Write(f);
             w.Write(_spread);
@@ -426,26 +382,20 @@ public sealed class AnomalyDetector
         using var r = new BinaryReader(new MemoryStream(data));
         int version = r.ReadInt32();
         if (version != FormatVersion) throw new InvalidDataException($"unknown detector format {version}");
-        var o = new AnomalyDetectorOptions
-        {
-            HistoryCapacity = r.ReadInt32(), WindowLength = r.ReadInt32(), PcaRank = r.ReadInt32(), MinTrainPoints = r.ReadInt32(),
-            RetrainEvery = r.ReadInt32(), MaxTrainWindows = r.ReadInt32(), CalibrationHalfLife = r.ReadDouble(), SuppressionPoints = r.ReadInt32(),
-        };
-        int sp = r.ReadInt32();
-        o = o with { SeasonalPeriod = sp < 0 ? null : sp, MaxGapFill = r.ReadInt32(), SecondComponentWeight = r.ReadDouble(),
-            PersistenceWeight = r.ReadDouble(), RefractoryPoints = r.ReadInt32(), RefractoryMargin = r.ReadDouble() };
+        var o = System.Text.Json.JsonSerializer.Deserialize<AnomalyDetectorOptions>(r.ReadString()) ?? new AnomalyDetectorOptions();
         var d = new AnomalyDetector(o);
         int avail = r.ReadInt32();
         for (int i = 0; i < avail; i++) d.Append(r.ReadSingle());
         d._count = r.ReadInt64(); d._scored = r.ReadInt64(); d._lastTicks = r.ReadInt64(); d._stepTicks = r.ReadInt64();
         d._nIntervals = r.ReadInt32();
         for (int i = 0; i < d._nIntervals; i++) d._firstIntervals[i] = r.ReadInt64();
-        d._period = r.ReadInt32(); d._absResidual = r.ReadDouble(); d._pcaScale = r.ReadDouble(); d._pcaErr = r.ReadDouble();
+        d._period = r.ReadInt32(); d._absResidual = r.ReadDouble(); 
         d._sinceTrain = r.ReadInt64(); d._peak = r.ReadDouble(); d._ewSurprise = r.ReadDouble(); d._sinceAlarm = r.ReadInt32();
         d._alarmLevel = r.ReadDouble(); d._shortMean = r.ReadDouble();
         d._seasonEw = r.ReadDouble(); d._seasonAbs = r.ReadDouble();
-        d._calResidual.Read(r); d._calShape.Read(r); d._calSeason.Read(r); d._calNovelty.Read(r);
-        if (r.ReadBoolean()) d._pca = PcaSubspace.Read(r);
+        d._calResidual.Read(r); d._calSeason.Read(r); d._calNovelty.Read(r);
+        d._shapeFine.Read(r);
+        d._shapeCoarse?.Read(r);
         int ns = r.ReadInt32();
         if (ns > 0)
         {

@@ -48,6 +48,12 @@ public sealed record AnomalyDetectorOptions
     /// <summary>...unless its surprise exceeds the alarm's by this much (-log10 units).</summary>
     public double RefractoryMargin { get; init; } = 1.5;
 
+    /// <summary>Points per block of the coarse-scale shape model (windows of block means); 1 = off.</summary>
+    public int CoarseAggregation { get; init; } = 1;
+
+    /// <summary>Adaptation rate of the residual scale (running mean absolute residual).</summary>
+    public double ResidualScaleAlpha { get; init; } = 0.01;
+
     /// <summary>Largest gap (in points) that is filled in when timestamps jump.</summary>
     public int MaxGapFill { get; init; } = 64;
 }

@@ -1,0 +1,121 @@
+using AiOps.Intelligence.Internal;
+
+namespace AiOps.Intelligence.Anomaly;
+
+/// <summary>
+/// Shape component: a PCA subspace (ML.NET RandomizedPca) of mean-removed windows of the series, optionally of
+/// block means (<see cref="Aggregation"/> points per element, a coarser time scale). The raw score of a point is the
+/// absolute reconstruction error of the window ending at it, relative to the median training error.
+/// </summary>
+internal sealed class ShapeModel
+{
+    public int Length { get; }
+    public int Aggregation { get; }
+    public TailCalibrator Calibrator { get; }
+    private PcaSubspace? _pca;
+    private double _scale = 1, _err = 1;
+
+    public ShapeModel(int length, int aggregation, double halfLife)
+    {
+        Length = length; Aggregation = Math.Max(1, aggregation);
+        Calibrator = new TailCalibrator(halfLife);
+    }
+
+    public bool Ready => _pca is not null;
+    public int Span => Length * Aggregation;
+
+    /// <summary>Raw score of the window ending at the current value; buffer accessor <paramref name="back"/>(k) is k steps back.</summary>
+    public double Raw(double current, double[] buf, int head)
+    {
+        int L = Length, g = Aggregation, n = buf.Length;
+        Span<float> w = stackalloc float[L];
+        for (int j = 0; j < L; j++)
+        {
+            int o0 = (L - 1 - j) * g;
+            double s = 0;
+            for (int q = 0; q < g; q++)
+            {
+                int o = o0 + q;
+                s += o == 0 ? current : buf[(head - o + 2 * n) % n];
+            }
+            w[j] = (float)(s / g);
+        }
+        Normalise(w);
+        return Math.Sqrt(_pca!.ResidualSquared(w)) / _err;
+    }
+
+    private void Normalise(Span<float> w)
+    {
+        double mean = 0;
+        foreach (var f in w) mean += f;
+        mean /= w.Length;
+        double inv = 1.0 / _scale;
+        for (int i = 0; i < w.Length; i++) w[i] = (float)((w[i] - mean) * inv);
+    }
+
+    /// <summary>Fits the subspace on windows of <paramref name="hist"/> (oldest first). Returns false when too short.</summary>
+    public bool Train(double[] hist, int rank, int maxWindows)
+    {
+        int L = Length, g = Aggregation;
+        // block means at every end position t: m[t] = mean(hist[t-g+1..t])
+        int n = hist.Length;
+        if (n < g * L + 32) return false;
+        var m = new double[n - g + 1];
+        double run = 0;
+        for (int i = 0; i < n; i++)
+        {
+            run += hist[i];
+            if (i >= g) run -= hist[i - g];
+            if (i >= g - 1) m[i - g + 1] = run / g;
+        }
+        // scale: median absolute change between consecutive blocks
+        var diffs = new List<double>(m.Length / g);
+        for (int i = g; i < m.Length; i += 1) diffs.Add(Math.Abs(m[i] - m[i - g]));
+        var d = diffs.ToArray();
+        Array.Sort(d);
+        double scale = Robust.QuantileSorted(d, 0.5);
+        if (scale <= 0) scale = Robust.QuantileSorted(d, 0.9);
+        if (scale <= 0) scale = 1e-6 + 1e-6 * Math.Abs(hist[^1]);
+        _scale = scale;
+
+        // windows: element j of the window ending at block index e is m[e - (L-1-j)*g]
+        int firstEnd = (L - 1) * g;
+        int nWin = m.Length - firstEnd;
+        if (nWin < 32) return false;
+        int stride = Math.Max(1, nWin / maxWindows);
+        var windows = new List<float[]>(nWin / stride + 1);
+        for (int e = m.Length - 1; e >= firstEnd; e -= stride)
+        {
+            var w = new float[L];
+            for (int j = 0; j < L; j++) w[j] = (float)m[e - (L - 1 - j) * g];
+            Normalise(w);
+            windows.Add(w);
+        }
+        var pca = PcaSubspace.Fit(windows, rank);
+        var errs = new double[windows.Count];
+        for (int i = 0; i < windows.Count; i++) errs[i] = Math.Sqrt(pca.ResidualSquared(windows[i]));
+        Array.Sort(errs);
+        double med = Robust.QuantileSorted(errs, 0.5);
+        if (med <= 0) med = Math.Max(Robust.QuantileSorted(errs, 0.9), 1e-3);
+        _pca = pca;
+        _err = med;
+        return true;
+    }
+
+    public int EstimatedBytes => (_pca?.EstimatedBytes ?? 0) + Calibrator.EstimatedBytes + 64;
+
+    public void Write(BinaryWriter w)
+    {
+        w.Write(_scale); w.Write(_err);
+        Calibrator.Write(w);
+        w.Write(_pca is not null);
+        _pca?.Write(w);
+    }
+
+    public void Read(BinaryReader r)
+    {
+        _scale = r.ReadDouble(); _err = r.ReadDouble();
+        Calibrator.Read(r);
+        _pca = r.ReadBoolean() ? PcaSubspace.Read(r) : null;
+    }
+}
