@@ -29,6 +29,8 @@ public sealed class AlertKeyGrain(
     private bool _dirty;
     private bool _indexDirty;
     private DateTime _lastRetriggerFeed;
+    private DateTime _lastSilenceCheck;
+    private bool _recheckSilence;
 
     private AlertKeyState S => state.State;
     private DateTime Now => time.GetUtcNow().UtcDateTime;
@@ -112,16 +114,34 @@ public sealed class AlertKeyGrain(
             current.Severity = severity;
             Record(current, AlertEventType.Escalated, System, $"Severity raised to {severity.ToString().ToLowerInvariant()}: {s.Summary}", severity, notify: true, s.ReceivedAtMs);
         }
-        else if (current.Silenced && current.SilencedUntil is { } until && now >= until)
+        else
         {
-            // The silence has ended since the last notification: this re-trigger is notified (re-routed).
-            Record(current, AlertEventType.Retriggered, System, "Re-triggered after its silence ended.", current.Severity, notify: true, s.ReceivedAtMs);
+            // A silenced alert re-checks its silence on re-trigger (at once past the silence's end, else at most once
+            // per RetriggerFeedInterval, which also catches silences ended early): if none applies any more, the
+            // re-trigger is notified.
+            if (current.Silenced && (now >= current.SilencedUntil || now - _lastSilenceCheck >= _options.RetriggerFeedInterval))
+                _recheckSilence = true;
+            if (now - _lastRetriggerFeed >= _options.RetriggerFeedInterval)
+            {
+                _lastRetriggerFeed = now;
+                _feed.Add(FeedEvent(current, AlertEventType.Retriggered, SortableId.New(), now, System, null, s.ReceivedAtMs));
+            }
         }
-        else if (now - _lastRetriggerFeed >= _options.RetriggerFeedInterval)
+    }
+
+    private async Task RecheckSilenceAsync()
+    {
+        _recheckSilence = false;
+        if (S.Current is not { Silenced: true } current) return;
+        _lastSilenceCheck = Now;
+        var route = await GrainFactory.GetGrain<IAlertRoutingGrain>(IAlertRoutingGrain.DefaultKey).RouteAsync(current.ToHeader());
+        if (route.Silence is { } silence)
         {
-            _lastRetriggerFeed = now;
-            _feed.Add(FeedEvent(current, AlertEventType.Retriggered, SortableId.New(), now, System, null, s.ReceivedAtMs));
+            current.SilenceId = silence.Id;
+            current.SilencedUntil = silence.EffectiveEnd;
+            return;
         }
+        Record(current, AlertEventType.Retriggered, System, "Re-triggered after its silence ended.", current.Severity, notify: true);
     }
 
     private void Open(AlertSignal s, AlertSeverity severity, DateTime now, bool test)
@@ -187,6 +207,7 @@ public sealed class AlertKeyGrain(
 
     private async Task AfterChangeAsync(bool persistNow)
     {
+        if (_recheckSilence) await RecheckSilenceAsync();
         var notify = _notify.ToArray();
         _notify.Clear();
         var transitions = notify.Length > 0;

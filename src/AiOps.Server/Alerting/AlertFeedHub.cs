@@ -75,7 +75,7 @@ public sealed class AlertFeedHub(IGrainFactory grains, IOptions<AlertFeedOptions
             {
                 logger.LogDebug(ex, "Could not unregister the alert feed");
             }
-            grains.DeleteObjectReference<IAlertFeedObserver>(_reference);
+            try { grains.DeleteObjectReference<IAlertFeedObserver>(this); } catch (ArgumentException) { }
         }
         await base.StopAsync(cancellationToken);
     }

@@ -124,7 +124,7 @@ public static class AlertsApi
         return TypedResults.Ok(page);
     }
 
-    private static async Task<Results<Ok<AlertDetail>, NotFound<ProblemDetails>, ValidationProblem>> GetAsync(IClusterClient client, string id)
+    private static async Task<Results<Ok<AlertDetail>, ProblemHttpResult, ValidationProblem>> GetAsync(IClusterClient client, string id)
     {
         if (InvalidAlertId(id) is { } invalid) return invalid;
         var header = await client.GetGrain<IAlertIndexGrain>(IAlertIndexGrain.DefaultKey).FindAsync(id);
@@ -134,7 +134,7 @@ public static class AlertsApi
 
     // ---- actions -----------------------------------------------------------------------------------
 
-    private static async Task<Results<Ok<AlertDetail>, NotFound<ProblemDetails>, Conflict<ProblemDetails>, ValidationProblem>> ActAsync(
+    private static async Task<Results<Ok<AlertDetail>, ProblemHttpResult, ValidationProblem>> ActAsync(
         HttpContext http, IClusterClient client, string id, AlertActionRequest? body, Action action)
     {
         var errors = new Dictionary<string, string[]>();
@@ -162,7 +162,7 @@ public static class AlertsApi
         return result.Status switch
         {
             AlertActionStatus.Done => TypedResults.Ok(result.Alert!),
-            AlertActionStatus.Conflict => TypedResults.Conflict(new ProblemDetails
+            AlertActionStatus.Conflict => TypedResults.Problem(new ProblemDetails
             {
                 Status = StatusCodes.Status409Conflict,
                 Title = "The alert is not in a state that allows this; nothing was changed.",
@@ -296,7 +296,7 @@ public static class AlertsApi
         ? null
         : TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["id must be a 26-character alert id."] });
 
-    private static NotFound<ProblemDetails> AlertNotFound(string id) => TypedResults.NotFound(new ProblemDetails
+    private static ProblemHttpResult AlertNotFound(string id) => TypedResults.Problem(new ProblemDetails
     {
         Status = 404,
         Title = "Unknown alert",

@@ -66,7 +66,7 @@ public static class SilencesApi
         return app;
     }
 
-    private static async Task<Results<Created<SilenceView>, ValidationProblem, Conflict<ProblemDetails>>> CreateAsync(
+    private static async Task<Results<Created<SilenceView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         HttpContext http, IClusterClient client, CreateSilenceRequest body)
     {
         var now = DateTime.UtcNow;
@@ -125,7 +125,7 @@ public static class SilencesApi
         var existing = await routing.ListSilencesAsync();
         if (existing.Count(s => s.EffectiveEnd > now) >= MaxActiveSilences)
         {
-            return TypedResults.Conflict(new ProblemDetails
+            return TypedResults.Problem(new ProblemDetails
             {
                 Status = StatusCodes.Status409Conflict,
                 Title = "Too many silences",
@@ -171,21 +171,21 @@ public static class SilencesApi
         return TypedResults.Ok(views);
     }
 
-    private static async Task<Results<Ok<SilenceView>, NotFound<ProblemDetails>>> GetAsync(IClusterClient client, string id)
+    private static async Task<Results<Ok<SilenceView>, ProblemHttpResult>> GetAsync(IClusterClient client, string id)
     {
         var all = await client.GetGrain<IAlertRoutingGrain>(IAlertRoutingGrain.DefaultKey).ListSilencesAsync();
         var s = all.FirstOrDefault(x => x.Id == id);
         return s is null ? NotFound(id) : TypedResults.Ok(SilenceView.Of(s, DateTime.UtcNow));
     }
 
-    private static async Task<Results<Ok<SilenceView>, NotFound<ProblemDetails>>> EndAsync(HttpContext http, IClusterClient client, string id)
+    private static async Task<Results<Ok<SilenceView>, ProblemHttpResult>> EndAsync(HttpContext http, IClusterClient client, string id)
     {
         if (id.Length > 64) return NotFound(id[..64]);
         var ended = await client.GetGrain<IAlertRoutingGrain>(IAlertRoutingGrain.DefaultKey).EndSilenceAsync(id, AlertsApi.ActorOf(http, null));
         return ended is null ? NotFound(id) : TypedResults.Ok(SilenceView.Of(ended, DateTime.UtcNow));
     }
 
-    private static NotFound<ProblemDetails> NotFound(string id) => TypedResults.NotFound(new ProblemDetails
+    private static ProblemHttpResult NotFound(string id) => TypedResults.Problem(new ProblemDetails
     {
         Status = 404,
         Title = "Unknown silence",

@@ -67,7 +67,7 @@ public static class WebhooksApi
         return app;
     }
 
-    private static async Task<Results<Created<CreatedWebhookView>, ValidationProblem, Conflict<ProblemDetails>>> CreateAsync(
+    private static async Task<Results<Created<CreatedWebhookView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         HttpContext http, IClusterClient client, IOptions<AlertingOptions> options, CreateWebhookRequest body)
     {
         var errors = new Dictionary<string, string[]>();
@@ -106,7 +106,7 @@ public static class WebhooksApi
         var added = await client.GetGrain<IAlertRoutingGrain>(IAlertRoutingGrain.DefaultKey).AddSubscriptionAsync(subscription, max);
         if (added is null)
         {
-            return TypedResults.Conflict(new ProblemDetails
+            return TypedResults.Problem(new ProblemDetails
             {
                 Status = StatusCodes.Status409Conflict,
                 Title = "Too many webhook subscriptions",
@@ -123,7 +123,7 @@ public static class WebhooksApi
         return TypedResults.Ok(all.Select(s => WebhookView.Of(s)).ToArray());
     }
 
-    private static async Task<Results<Ok<WebhookView>, NotFound<ProblemDetails>>> GetAsync(IClusterClient client, string id)
+    private static async Task<Results<Ok<WebhookView>, ProblemHttpResult>> GetAsync(IClusterClient client, string id)
     {
         var s = await client.GetGrain<IAlertRoutingGrain>(IAlertRoutingGrain.DefaultKey).GetSubscriptionAsync(id);
         if (s is null) return NotFound(id);
@@ -131,14 +131,14 @@ public static class WebhooksApi
         return TypedResults.Ok(WebhookView.Of(s, status));
     }
 
-    private static async Task<Results<NoContent, NotFound<ProblemDetails>>> DeleteAsync(IClusterClient client, string id)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(IClusterClient client, string id)
     {
         if (id.Length > 64) return NotFound(id[..64]);
         var removed = await client.GetGrain<IAlertRoutingGrain>(IAlertRoutingGrain.DefaultKey).RemoveSubscriptionAsync(id);
         return removed ? TypedResults.NoContent() : NotFound(id);
     }
 
-    private static NotFound<ProblemDetails> NotFound(string id) => TypedResults.NotFound(new ProblemDetails
+    private static ProblemHttpResult NotFound(string id) => TypedResults.Problem(new ProblemDetails
     {
         Status = 404,
         Title = "Unknown webhook subscription",
