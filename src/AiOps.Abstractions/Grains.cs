@@ -48,6 +48,10 @@ public interface IValueGrain : IGrainWithStringKey
 
     [Alias("List")]
     Task<EntityPage> ListAsync(EntityKind kind, int offset, int limit);
+
+    /// <summary>Writes state now (graceful shutdown).</summary>
+    [Alias("Flush")]
+    Task FlushAsync();
 }
 
 public static class EntityGrainFactory

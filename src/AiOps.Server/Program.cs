@@ -1,24 +1,8 @@
-using AiOps.Server.Apis;
-using AiOps.Server.Hosting;
+using AiOps.Server;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddAiOpsServer();
+// Everything (services, middleware, routes) is assembled in AiOpsApplication.Create.
 
-var app = builder.Build();
-app.UseExceptionHandler();
-app.UseStatusCodePages();
-app.UseAuthentication();
-app.UseAuthorization();
-
-app.MapHealthEndpoints();
-app.MapApiDocs();
-app.MapPrometheusMetrics();
-app.MapTelemetryApi();
-app.MapEntitiesApi();
-app.MapValueApi();
-app.MapKeysApi();
-
-app.Run();
+AiOpsApplication.Create(args).Run();
 
 /// <summary>Entry point marker for WebApplicationFactory.</summary>
 public partial class Program;

@@ -24,6 +24,7 @@ public sealed class GrainTests : IClassFixture<GrainTests.Cluster>
                 silo.AddMemoryGrainStorage(StorageNames.Entities);
                 silo.AddMemoryStreams(StreamNames.Provider, b => b.ConfigureStreamPubSub(Orleans.Streams.StreamPubSubType.ImplicitOnly));
                 silo.Services.AddSingleton(TimeProvider.System);
+                silo.Services.AddSingleton<IngestionProgress>();
                 silo.Services.Configure<EntityGrainOptions>(o => o.DigestInterval = TimeSpan.FromMilliseconds(100));
             });
             builder.ConfigureClient(client => client.AddMemoryStreams(StreamNames.Provider));

@@ -12,8 +12,9 @@ public sealed class CostCenterGrain(
     [PersistentState("entity", StorageNames.Entities)] IPersistentState<EntityState> state,
     IOptions<EntityGrainOptions> options,
     TimeProvider time,
-    ILogger<CostCenterGrain> logger)
-    : EntityGrain(state, options, time, logger), ICostCenterGrain
+    ILogger<CostCenterGrain> logger,
+    IngestionProgress progress)
+    : EntityGrain(state, options, time, logger, progress), ICostCenterGrain
 {
     private const int TopBreakdown = 20;
 

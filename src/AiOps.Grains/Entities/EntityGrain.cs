@@ -20,6 +20,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private readonly IPersistentState<EntityState> _state;
     private readonly EntityGrainOptions _options;
     private readonly ILogger _logger;
+    private readonly IngestionProgress? _progress;
     private readonly Dictionary<string, MetricSeries> _series = new(StringComparer.Ordinal);
     private RecentIds _eventIds = null!;
     private RecentIds _batchIds = null!;
@@ -28,8 +29,9 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private IGrainTimer? _persistTimer;
     private IGrainTimer? _digestTimer;
 
-    protected EntityGrain(IPersistentState<EntityState> state, IOptions<EntityGrainOptions> options, TimeProvider time, ILogger logger)
+    protected EntityGrain(IPersistentState<EntityState> state, IOptions<EntityGrainOptions> options, TimeProvider time, ILogger logger, IngestionProgress? progress = null)
     {
+        _progress = progress;
         _state = state;
         _options = options.Value;
         Time = time;
@@ -64,11 +66,20 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         try
         {
             await PersistIfDirtyAsync(cancellationToken);
-            await PushDigestAsync(cancellationToken);
         }
         catch (Exception ex)
         {
             _logger.LogError(ex, "Could not save {Kind} {Id} on deactivation ({Reason})", Kind, Id, reason);
+        }
+        // At shutdown the value grain is going away too; it was told at the last digest tick and its own state is saved.
+        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown) return;
+        try
+        {
+            await PushDigestAsync(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogDebug(ex, "Digest of {Kind} {Id} not delivered on deactivation", Kind, Id);
         }
     }
 
@@ -80,7 +91,11 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
 
     private Task OnStreamBatchAsync(IList<SequentialItem<TelemetryBatch>> items)
     {
-        foreach (var item in items) Apply(item.Item);
+        foreach (var item in items)
+        {
+            Apply(item.Item);
+            _progress?.OnConsumed(item.Item.Points.Length, item.Item.PublishedAtMs);
+        }
         return Task.CompletedTask;
     }
 
@@ -109,7 +124,16 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         return BuildSummary();
     }
 
-    public Task FlushAsync() => SaveAsync();
+    /// <summary>Saves state and reports the digest straight to the value grain (graceful shutdown, tests).</summary>
+    public async Task FlushAsync()
+    {
+        if (_dirty || State.Data is null) await SaveAsync();
+        if (State.EventsApplied == 0 && !State.Registered) return;
+        var digest = BuildDigest();
+        if (digest == _lastDigest) return;
+        await GrainFactory.GetGrain<IValueGrain>(IValueGrain.DefaultKey).ReportAsync([digest]);
+        _lastDigest = digest;
+    }
 
     // ---- application -------------------------------------------------------------------------
 

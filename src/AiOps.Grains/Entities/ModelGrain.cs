@@ -12,8 +12,9 @@ public sealed class ModelGrain(
     [PersistentState("entity", StorageNames.Entities)] IPersistentState<EntityState> state,
     IOptions<EntityGrainOptions> options,
     TimeProvider time,
-    ILogger<ModelGrain> logger)
-    : EntityGrain(state, options, time, logger), IModelGrain
+    ILogger<ModelGrain> logger,
+    IngestionProgress progress)
+    : EntityGrain(state, options, time, logger, progress), IModelGrain
 {
     public const double DefaultMaxErrorRate = 0.05;
     private const int MaxVersions = 20;

@@ -11,8 +11,9 @@ public sealed class PipelineGrain(
     [PersistentState("entity", StorageNames.Entities)] IPersistentState<EntityState> state,
     IOptions<EntityGrainOptions> options,
     TimeProvider time,
-    ILogger<PipelineGrain> logger)
-    : EntityGrain(state, options, time, logger), IPipelineGrain
+    ILogger<PipelineGrain> logger,
+    IngestionProgress progress)
+    : EntityGrain(state, options, time, logger, progress), IPipelineGrain
 {
     protected override EntityKind Kind => EntityKind.Pipeline;
 

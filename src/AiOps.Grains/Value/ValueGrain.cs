@@ -40,6 +40,8 @@ public sealed class ValueGrain(
         await state.WriteStateAsync(cancellationToken);
     }
 
+    public Task FlushAsync() => SaveIfDirtyAsync(CancellationToken.None);
+
     public Task ReportAsync(EntityDigest[] digests)
     {
         foreach (var d in digests)

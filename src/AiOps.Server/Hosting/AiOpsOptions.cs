@@ -29,6 +29,9 @@ public sealed class AiOpsOptions
     /// <summary>Memory stream partitions (embedded mode).</summary>
     public int StreamQueues { get; set; } = 8;
 
+    /// <summary>How often stream pulling agents poll their queues (Orleans' default is 100 ms).</summary>
+    public TimeSpan StreamPollInterval { get; set; } = TimeSpan.FromMilliseconds(10);
+
     /// <summary>Serve /openapi and /scalar without a key (on in Development; everything else always needs one).</summary>
     public bool PublicApiDocs { get; set; }
 

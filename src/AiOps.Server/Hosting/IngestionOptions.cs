@@ -5,8 +5,17 @@ public sealed class IngestionOptions
 {
     public const string Section = "AiOps:Ingestion";
 
+    /// <summary>How often the publisher looks at its buffer; the shortest time an event waits.</summary>
+    public TimeSpan MinFlushDelay { get; set; } = TimeSpan.FromMilliseconds(5);
+
     /// <summary>Longest time an accepted event waits before it is published to its entity's stream.</summary>
-    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(25);
+    public TimeSpan MaxFlushDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// Flush before <see cref="MaxFlushDelay"/> only while per-entity stream messages stay under this rate:
+    /// each message has a fixed cost (two grain calls and a serialization round trip) whatever it carries.
+    /// </summary>
+    public double StreamMessagesPerSecondBudget { get; set; } = 10_000;
 
     /// <summary>Publish early once this many events are buffered.</summary>
     public int FlushAtEvents { get; set; } = 50_000;

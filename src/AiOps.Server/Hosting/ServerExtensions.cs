@@ -51,6 +51,9 @@ public static class ServerExtensions
         builder.UseOrleans(silo => ConfigureSilo(silo, options));
         builder.Services.AddHostedService<BootstrapKeyService>();
         builder.Services.AddAiOpsSecurity();
+        builder.Services.AddSingleton<IngestionProgress>();
+        // Stop order is the reverse: publisher flushes, then the drain saves grains, then the silo stops.
+        builder.Services.AddHostedService<ShutdownDrainService>();
         builder.Services.AddSingleton<TelemetryPublisher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TelemetryPublisher>());
 
@@ -79,6 +82,8 @@ public static class ServerExtensions
             {
                 b.ConfigurePartitioning(options.StreamQueues);
                 b.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+                // The pulling agents' default 100 ms poll would dominate alert latency.
+                b.ConfigurePullingAgent(o => o.Configure(a => a.GetQueueMsgsTimerPeriod = options.StreamPollInterval));
             });
         }
         else
@@ -111,6 +116,7 @@ public static class ServerExtensions
                 }));
                 b.ConfigurePartitioning(options.StreamQueues);
                 b.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+                b.ConfigurePullingAgent(o => o.Configure(a => a.GetQueueMsgsTimerPeriod = options.StreamPollInterval));
             });
         }
 

@@ -1,4 +1,5 @@
 using AiOps.Abstractions;
+using AiOps.Grains.Entities;
 using AiOps.Server.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -11,8 +12,8 @@ public sealed class IngestionBusyException(string message) : Exception(message);
 
 /// <summary>
 /// Group commit of telemetry into the per-entity Orleans streams. Requests add their (already validated,
-/// grouped) points to a shared buffer; every <see cref="IngestionOptions.FlushInterval"/>, or sooner when
-/// the buffer is large, one batch per entity is published and every request in that flush is answered.
+/// grouped) points to a shared buffer; the buffer is flushed (one batch per entity) after at most
+/// <see cref="IngestionOptions.MaxFlushDelay"/>, sooner when that keeps the stream message rate within budget and every request in that flush is answered.
 /// Coalescing across requests is what makes per-entity streams affordable: 1,000 events spread over
 /// 1,000 entities per request would otherwise be 1,000 one-event stream messages.
 /// A request's reply is sent only after its points were handed to the stream provider: with durable
@@ -22,6 +23,7 @@ public sealed class TelemetryPublisher(
     IClusterClient client,
     IOptions<IngestionOptions> options,
     AiOpsMetrics metrics,
+    IngestionProgress progress,
     ILogger<TelemetryPublisher> logger) : BackgroundService
 {
     private readonly IngestionOptions _options = options.Value;
@@ -61,16 +63,28 @@ public sealed class TelemetryPublisher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _provider = client.GetStreamProvider(StreamNames.Provider);
+        var lastFlush = DateTime.UtcNow;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await _wake.WaitAsync(_options.FlushInterval, stoppingToken);
+                await _wake.WaitAsync(_options.MinFlushDelay, stoppingToken);
             }
             catch (OperationCanceledException)
             {
                 break;
             }
+            // Adaptive group commit: flush as soon as doing so keeps the stream message rate within budget
+            // (quiet periods get the lowest latency), else wait up to MaxFlushDelay so each entity's batch
+            // carries more events (under load the per-message cost dominates, not the per-event cost).
+            int entities, buffered;
+            lock (_gate) { entities = _buffer.Count; buffered = _buffered; }
+            if (buffered == 0) { lastFlush = DateTime.UtcNow; continue; }
+            var since = DateTime.UtcNow - lastFlush;
+            var rate = entities / Math.Max(since.TotalSeconds, 1e-3);
+            if (rate > _options.StreamMessagesPerSecondBudget && since < _options.MaxFlushDelay && buffered < _options.FlushAtEvents)
+                continue;
+            lastFlush = DateTime.UtcNow;
             await FlushOnceAsync();
         }
         // Drain what was accepted before the shutdown began.
@@ -96,6 +110,7 @@ public sealed class TelemetryPublisher(
 
         try
         {
+            progress.OnPublished(count); // before the first delivery can be counted as consumed
             var tasks = new List<Task>(buffer.Count);
             var publishedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             foreach (var ((kind, id), points) in buffer)
