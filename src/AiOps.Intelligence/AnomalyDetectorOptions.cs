@@ -16,7 +16,7 @@ public sealed record AnomalyDetectorOptions
     public int MinTrainPoints { get; init; } = 256;
 
     /// <summary>Re-train the model (and re-detect seasonality) after this many new points.</summary>
-    public int RetrainEvery { get; init; } = 1024;
+    public int RetrainEvery { get; init; } = 2048;
 
     /// <summary>Maximum number of windows used per training.</summary>
     public int MaxTrainWindows { get; init; } = 768;
