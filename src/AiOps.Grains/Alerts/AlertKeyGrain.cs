@@ -69,7 +69,7 @@ public sealed class AlertKeyGrain(
     public async Task<AlertDetail> FireTestAsync(AlertSignal signal)
     {
         Apply(signal, test: true);
-        await AfterChangeAsync(persistNow: true);
+        await AfterChangeAsync(persistNow: false); // written behind, like any signal-driven opening
         return S.Current!.ToDetail();
     }
 
