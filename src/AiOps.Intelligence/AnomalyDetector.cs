@@ -50,6 +50,7 @@ public sealed class AnomalyDetector
     private double _alarmLevel;              // surprise of the last alarm
     private const double AlarmSurprise = 4.5; // surprise at which the score crosses 0.5 and starts a refractory period
     private double _shortMean = double.NaN; // fast EW mean of the values
+    private double _levelMax, _levelMin;    // record short-term levels
     private double _seasonEw = double.NaN;  // EW mean of standardised seasonal residual
     private double _seasonAbs = double.NaN; // running mean |x - x[t-period]|
     private readonly TailCalibrator _calSeason;
@@ -207,6 +208,9 @@ public sealed class AnomalyDetector
             _absResidual += alpha * (clipped - _absResidual);
         }
         _shortMean = shortNext;
+        if (_scored == 0) { _levelMax = shortNext; _levelMin = shortNext; }
+        _levelMax = Math.Max(_levelMax, shortNext);
+        _levelMin = Math.Min(_levelMin, shortNext);
         Append(value);
         _scored++;
         _sinceTrain++;
@@ -231,6 +235,9 @@ public sealed class AnomalyDetector
         double p = (Math.Min(below, above) + 0.5) / (n + 1.0);
         if (mf < a[0]) p *= Math.Exp(-(a[0] - m) / _spread);
         else if (mf > a[n - 1]) p *= Math.Exp(-(m - a[n - 1]) / _spread);
+        // beyond every short-term level ever seen (records): extra evidence
+        if (_o.RecordLevelBoost > 0 && _count > _o.RecordAfterPoints && (m > _levelMax || m < _levelMin))
+            p *= Math.Pow(10, -_o.RecordLevelBoost);
         return -Math.Log10(Math.Max(p, 1e-12));
     }
 
@@ -365,7 +372,7 @@ public sealed class AnomalyDetector
             w.Write(_count); w.Write(_scored); w.Write(_lastTicks); w.Write(_stepTicks); w.Write(_nIntervals);
             for (int i = 0; i < _nIntervals; i++) w.Write(_firstIntervals[i]);
             w.Write(_period); w.Write(_absResidual); w.Write(_sinceTrain);
-            w.Write(_peak); w.Write(_ewSurprise); w.Write(_sinceAlarm); w.Write(_alarmLevel); w.Write(_shortMean); w.Write(_seasonEw); w.Write(_seasonAbs);
+            w.Write(_peak); w.Write(_ewSurprise); w.Write(_sinceAlarm); w.Write(_alarmLevel); w.Write(_shortMean); w.Write(_levelMax); w.Write(_levelMin); w.Write(_seasonEw); w.Write(_seasonAbs);
             _calResidual.Write(w); _calSeason.Write(w); _calNovelty.Write(w);
             _shapeFine.Write(w);
             _shapeCoarse?.Write(w);
@@ -391,7 +398,7 @@ public sealed class AnomalyDetector
         for (int i = 0; i < d._nIntervals; i++) d._firstIntervals[i] = r.ReadInt64();
         d._period = r.ReadInt32(); d._absResidual = r.ReadDouble(); 
         d._sinceTrain = r.ReadInt64(); d._peak = r.ReadDouble(); d._ewSurprise = r.ReadDouble(); d._sinceAlarm = r.ReadInt32();
-        d._alarmLevel = r.ReadDouble(); d._shortMean = r.ReadDouble();
+        d._alarmLevel = r.ReadDouble(); d._shortMean = r.ReadDouble(); d._levelMax = r.ReadDouble(); d._levelMin = r.ReadDouble();
         d._seasonEw = r.ReadDouble(); d._seasonAbs = r.ReadDouble();
         d._calResidual.Read(r); d._calSeason.Read(r); d._calNovelty.Read(r);
         d._shapeFine.Read(r);

@@ -54,6 +54,15 @@ public sealed record AnomalyDetectorOptions
     /// <summary>Adaptation rate of the residual scale (running mean absolute residual).</summary>
     public double ResidualScaleAlpha { get; init; } = 0.01;
 
+    /// <summary>
+    /// Extra surprise (-log10 units) of a short-term level above (below) every short-term level seen before
+    /// in the series' whole history, i.e. a new record.
+    /// </summary>
+    public double RecordLevelBoost { get; init; } = 2.0;
+
+    /// <summary>Records count only after this many points of history.</summary>
+    public int RecordAfterPoints { get; init; } = 2048;
+
     /// <summary>Largest gap (in points) that is filled in when timestamps jump.</summary>
     public int MaxGapFill { get; init; } = 64;
 }
