@@ -1,1 +1,24 @@
-Console.WriteLine("bench");
+using AiOps.Bench;
+
+// Benchmarks of the platform. Each prints its figures and, where one exists, a baseline measured in the
+// same run (a ratio survives a noisy machine).
+//   dotnet run -c Release --project bench/AiOps.Bench -- ingest [--events 2000000] [--entities 1000] [--batch 1000] [--clients 8]
+//   dotnet run -c Release --project bench/AiOps.Bench -- state [--entities 10000]
+//   dotnet run -c Release --project bench/AiOps.Bench -- coldstart
+//   dotnet run -c Release --project bench/AiOps.Bench -- crash
+var command = args.FirstOrDefault() ?? "help";
+var options = BenchArgs.Parse(args.Skip(1).ToArray());
+return command switch
+{
+    "ingest" => await IngestBench.RunAsync(options),
+    "state" => await StateBench.RunAsync(options),
+    "coldstart" => await ColdStartBench.RunAsync(options),
+    "crash" => await CrashBench.RunAsync(options),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: AiOps.Bench ingest|state|coldstart|crash [--option value ...]");
+    return 2;
+}

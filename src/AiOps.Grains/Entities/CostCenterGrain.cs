@@ -13,8 +13,9 @@ public sealed class CostCenterGrain(
     IOptions<EntityGrainOptions> options,
     TimeProvider time,
     ILogger<CostCenterGrain> logger,
-    IngestionProgress progress)
-    : EntityGrain(state, options, time, logger, progress), ICostCenterGrain
+    IngestionProgress progress,
+    PersistGate gate)
+    : EntityGrain(state, options, time, logger, progress, gate), ICostCenterGrain
 {
     private const int TopBreakdown = 20;
 

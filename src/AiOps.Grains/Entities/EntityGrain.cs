@@ -21,6 +21,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private readonly EntityGrainOptions _options;
     private readonly ILogger _logger;
     private readonly IngestionProgress? _progress;
+    private readonly PersistGate? _gate;
     private readonly Dictionary<string, MetricSeries> _series = new(StringComparer.Ordinal);
     private RecentIds _eventIds = null!;
     private RecentIds _batchIds = null!;
@@ -29,9 +30,10 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private IGrainTimer? _persistTimer;
     private IGrainTimer? _digestTimer;
 
-    protected EntityGrain(IPersistentState<EntityState> state, IOptions<EntityGrainOptions> options, TimeProvider time, ILogger logger, IngestionProgress? progress = null)
+    protected EntityGrain(IPersistentState<EntityState> state, IOptions<EntityGrainOptions> options, TimeProvider time, ILogger logger, IngestionProgress? progress = null, PersistGate? gate = null)
     {
         _progress = progress;
+        _gate = gate;
         _state = state;
         _options = options.Value;
         Time = time;
@@ -291,7 +293,8 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private async Task SaveAsync()
     {
         State.Data = SaveData();
-        await _state.WriteStateAsync();
+        if (_gate is null) await _state.WriteStateAsync();
+        else await _gate.RunAsync(() => _state.WriteStateAsync());
         _dirty = false;
     }
 

@@ -11,6 +11,9 @@ public sealed class EntityGrainOptions
     /// <summary>How often an entity pushes its digest to the value grain (only when it changed).</summary>
     public TimeSpan DigestInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Entity state writes in flight at once per silo (1 suits SQLite's single writer; more for PostgreSQL).</summary>
+    public int MaxConcurrentWrites { get; set; } = 1;
+
     /// <summary>Event ids remembered per entity for deduplication.</summary>
     public int RecentEventIds { get; set; } = 512;
 

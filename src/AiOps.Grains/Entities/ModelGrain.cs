@@ -13,8 +13,9 @@ public sealed class ModelGrain(
     IOptions<EntityGrainOptions> options,
     TimeProvider time,
     ILogger<ModelGrain> logger,
-    IngestionProgress progress)
-    : EntityGrain(state, options, time, logger, progress), IModelGrain
+    IngestionProgress progress,
+    PersistGate gate)
+    : EntityGrain(state, options, time, logger, progress, gate), IModelGrain
 {
     public const double DefaultMaxErrorRate = 0.05;
     private const int MaxVersions = 20;

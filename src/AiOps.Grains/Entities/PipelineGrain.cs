@@ -12,8 +12,9 @@ public sealed class PipelineGrain(
     IOptions<EntityGrainOptions> options,
     TimeProvider time,
     ILogger<PipelineGrain> logger,
-    IngestionProgress progress)
-    : EntityGrain(state, options, time, logger, progress), IPipelineGrain
+    IngestionProgress progress,
+    PersistGate gate)
+    : EntityGrain(state, options, time, logger, progress, gate), IPipelineGrain
 {
     protected override EntityKind Kind => EntityKind.Pipeline;
 

@@ -52,6 +52,9 @@ public static class ServerExtensions
         builder.Services.AddHostedService<BootstrapKeyService>();
         builder.Services.AddAiOpsSecurity();
         builder.Services.AddSingleton<IngestionProgress>();
+        builder.Services.AddSingleton<PersistGate>();
+        if (options.Mode == DeploymentMode.Cluster)
+            builder.Services.PostConfigure<EntityGrainOptions>(o => o.MaxConcurrentWrites = Math.Max(o.MaxConcurrentWrites, 8));
         // Stop order is the reverse: publisher flushes, then the drain saves grains, then the silo stops.
         builder.Services.AddHostedService<ShutdownDrainService>();
         builder.Services.AddSingleton<TelemetryPublisher>();

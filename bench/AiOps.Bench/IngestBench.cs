@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using AiOps.Abstractions;
+using Orleans;
+
+namespace AiOps.Bench;
+
+/// <summary>
+/// End-to-end ingestion: HTTP batches (default 1,000 events per request spread over 1,000 entities)
+/// until every entity grain's summary reflects every event, versus a no-op endpoint that only reads and
+/// parses the same payloads. The load generator runs in the same process, on the same 2 cores.
+/// </summary>
+public static class IngestBench
+{
+    public static async Task<int> RunAsync(BenchArgs args)
+    {
+        var totalEvents = args.Int("events", 2_000_000);
+        var entities = args.Int("entities", 1000);
+        var batch = args.Int("batch", 1000);
+        var clients = args.Int("clients", 8);
+        var requests = totalEvents / batch;
+        Console.WriteLine($"ingest: {requests} requests x {batch} events over {entities} entities, {clients} concurrent connections, load generator in-process");
+
+        var settings = new Dictionary<string, string?>();
+        if (args.Get("flush-ms") is { } flush) settings["AiOps:Ingestion:MaxFlushDelay"] = TimeSpan.FromMilliseconds(int.Parse(flush)).ToString();
+        if (args.Get("queues") is { } queues) settings["AiOps:StreamQueues"] = queues;
+        await using var server = await BenchServer.StartAsync(settings);
+        var key = server.AdminKey;
+
+        Console.Write("building payloads… ");
+        var start = DateTimeOffset.UtcNow.AddDays(-2);
+        var warmup = Enumerable.Range(0, 50).Select(r => Payload("warm", r, batch, entities, start)).ToArray();
+        var payloads = Enumerable.Range(0, requests).Select(r => Payload("e", r, batch, entities, start)).ToArray();
+        Console.WriteLine($"{payloads.Sum(p => (long)p.Length) / (1024 * 1024)} MiB, {payloads.Average(p => p.Length) / batch:F0} bytes/event");
+
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseCookies = false }) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+
+        // Warm up both paths (JIT, connection pool, grain activations of the warm-up entities).
+        await Send(http, "/bench/noop", warmup, clients);
+        await Send(http, "/api/v1/telemetry", warmup, clients);
+        await WaitApplied(server.Client, "warm", entities, warmup.Length * (long)batch, TimeSpan.FromMinutes(2));
+
+        // Baseline: parse only.
+        GC.Collect();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var sw = Stopwatch.StartNew();
+        await Send(http, "/bench/noop", payloads, clients);
+        var noopSeconds = sw.Elapsed.TotalSeconds;
+        var noopCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        var noopRate = totalEvents / noopSeconds;
+
+        // The real path: validate, group, publish to per-entity streams, apply in grains; done when every summary reflects every event.
+        GC.Collect();
+        cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        sw.Restart();
+        var latencies = await Send(http, "/api/v1/telemetry", payloads, clients);
+        var acceptedSeconds = sw.Elapsed.TotalSeconds;
+        await WaitApplied(server.Client, "e", entities, (long)requests * batch, TimeSpan.FromMinutes(5));
+        var e2eSeconds = sw.Elapsed.TotalSeconds;
+        var realCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        var rate = totalEvents / e2eSeconds;
+
+        Array.Sort(latencies);
+        Console.WriteLine();
+        Console.WriteLine($"no-op endpoint (parse only):   {noopRate,12:N0} events/s   ({noopSeconds:F2} s, CPU {noopCpu:F1} s)");
+        Console.WriteLine($"ingestion, all HTTP replies:   {totalEvents / acceptedSeconds,12:N0} events/s   ({acceptedSeconds:F2} s)");
+        Console.WriteLine($"ingestion, end to end:         {rate,12:N0} events/s   ({e2eSeconds:F2} s until every grain summary reflected every event, CPU {realCpu:F1} s)");
+        Console.WriteLine($"ratio end-to-end / no-op:      {rate / noopRate,12:P1}");
+        Console.WriteLine($"request latency (ack) p50 {latencies[latencies.Length / 2]:F1} ms, p99 {latencies[(int)(latencies.Length * 0.99)]:F1} ms");
+        return 0;
+    }
+
+    private static byte[] Payload(string prefix, int request, int batch, int entities, DateTimeOffset start)
+    {
+        var sb = new StringBuilder(batch * 170);
+        sb.Append('[');
+        var ts = start.AddSeconds(request).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
+        for (var i = 0; i < batch; i++)
+        {
+            var entity = i % entities;
+            var (kind, metric) = (entity % 3) switch
+            {
+                0 => ("pipeline", "rows.out"),
+                1 => ("model", "predictions"),
+                _ => ("costcenter", "cost"),
+            };
+            if (i > 0) sb.Append(',');
+            sb.Append("{\"entity\":{\"kind\":\"").Append(kind).Append("\",\"id\":\"").Append(prefix).Append('-').Append(entity)
+              .Append("\"},\"metric\":\"").Append(metric).Append("\",\"value\":").Append(1 + (request * 7 + i) % 13)
+              .Append(",\"timestamp\":\"").Append(ts).Append("\",\"id\":\"").Append(prefix).Append(request).Append('-').Append(i).Append("\"}");
+        }
+        sb.Append(']');
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    private static async Task<double[]> Send(HttpClient http, string path, byte[][] payloads, int clients)
+    {
+        var next = -1;
+        var latencies = new double[payloads.Length];
+        var workers = Enumerable.Range(0, clients).Select(async _ =>
+        {
+            while (true)
+            {
+                var i = Interlocked.Increment(ref next);
+                if (i >= payloads.Length) return;
+                var content = new ByteArrayContent(payloads[i]);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                var t = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsync(path, content);
+                latencies[i] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+                if ((int)response.StatusCode != 202)
+                    throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+        });
+        await Task.WhenAll(workers);
+        return latencies;
+    }
+
+    internal static async Task WaitApplied(IClusterClient client, string prefix, int entities, long expected, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        long applied = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            var counts = await Task.WhenAll(Enumerable.Range(0, entities).Select(async e =>
+            {
+                var kind = (e % 3) switch { 0 => EntityKind.Pipeline, 1 => EntityKind.Model, _ => EntityKind.CostCenter };
+                return (await client.GetEntity(kind, $"{prefix}-{e}").GetSummaryAsync()).EventsApplied;
+            }));
+            applied = counts.Sum();
+            if (applied >= expected) return;
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"only {applied} of {expected} events applied");
+    }
+}
