@@ -236,8 +236,14 @@ public sealed class AnomalyDetector
         if (mf < a[0]) p *= Math.Exp(-(a[0] - m) / _spread);
         else if (mf > a[n - 1]) p *= Math.Exp(-(m - a[n - 1]) / _spread);
         // beyond every short-term level ever seen (records): extra evidence
-        if (_o.RecordLevelBoost > 0 && _count > _o.RecordAfterPoints && (m > _levelMax || m < _levelMin))
-            p *= Math.Pow(10, -_o.RecordLevelBoost);
+        // beyond every short-term level seen in the whole history (a record): extra evidence, growing with the
+        // excess over the old record (in iid noise records keep occurring, but only by small margins)
+        if (_o.RecordLevelBoost > 0 && _count > _o.RecordAfterPoints)
+        {
+            double unit = Math.Max(_o.RecordMarginNoise * _absResidual, 1e-12);
+            double excess = m > _levelMax ? (m - _levelMax) / unit : m < _levelMin ? (_levelMin - m) / unit : 0;
+            if (excess > 0) p *= Math.Pow(10, -_o.RecordLevelBoost * Math.Min(1.0, excess));
+        }
         return -Math.Log10(Math.Max(p, 1e-12));
     }
 

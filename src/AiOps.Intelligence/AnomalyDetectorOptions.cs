@@ -60,6 +60,9 @@ public sealed record AnomalyDetectorOptions
     /// </summary>
     public double RecordLevelBoost { get; init; } = 2.0;
 
+    /// <summary>Excess over the old record (in mean absolute residuals) that earns the full record boost.</summary>
+    public double RecordMarginNoise { get; init; } = 2.0;
+
     /// <summary>Records count only after this many points of history.</summary>
     public int RecordAfterPoints { get; init; } = 2048;
 
