@@ -9,9 +9,10 @@ namespace AiOps.Grains.Alerts;
 /// Cheap entry point: a stateless worker (local to the calling silo) that routes signals to one
 /// <see cref="IAlertKeyGrain"/> per alert key. A key with no call in flight is forwarded at once (no added
 /// latency); while a call is in flight, further signals for that key are buffered and sent as one batch when
-/// it completes — batching grows with load instead of with a timer.
+/// it completes — batching grows with load instead of with a timer. One activation per silo keeps the signals of
+/// an entity grain in the order it sent them (the alert grain also orders by event time).
 /// </summary>
-[StatelessWorker]
+[StatelessWorker(1)]
 public sealed class AlertIngressGrain(IOptions<AlertingOptions> options, AlertingMetrics metrics, ILogger<AlertIngressGrain> logger)
     : Grain, IAlertIngressGrain
 {

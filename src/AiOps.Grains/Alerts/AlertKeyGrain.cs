@@ -81,7 +81,11 @@ public sealed class AlertKeyGrain(
         {
             if (current is null) return;
             current.LastSignalAt = now;
+            // Event time decides between signals that arrive out of order: a "normal" older than the latest
+            // firing point is stale.
+            if (s.At < current.LastSeenAt) return;
             current.NormalSince ??= now;
+            current.NormalEventAt = s.At;
             _dirty = true;
             return;
         }
@@ -95,15 +99,23 @@ public sealed class AlertKeyGrain(
 
         current.RetriggerCount++;
         current.LastSignalAt = now;
-        current.NormalSince = null;
-        if (s.At > current.LastSeenAt) current.LastSeenAt = s.At;
+        if (current.NormalEventAt is not { } normalAt || s.At >= normalAt)
+        {
+            current.NormalSince = null;
+            current.NormalEventAt = null;
+        }
         current.MaxScore = Math.Max(current.MaxScore, s.Score);
-        current.LastScore = s.Score;
-        current.LastValue = s.Value;
-        if (s.Expected is not null) current.Expected = s.Expected;
         if (s.MoneyAtRisk is not null) current.MoneyAtRisk = Math.Max(current.MoneyAtRisk ?? 0, s.MoneyAtRisk.Value);
         if (s.ThresholdPercent is not null) current.ThresholdPercent = Math.Max(current.ThresholdPercent ?? 0, s.ThresholdPercent.Value);
-        if (s.Summary is not null) current.Summary = s.Summary;
+        if (s.At >= current.LastSeenAt)
+        {
+            // The latest point (by event time) describes the alert; late arrivals only count.
+            current.LastSeenAt = s.At;
+            current.LastScore = s.Score;
+            current.LastValue = s.Value;
+            if (s.Expected is not null) current.Expected = s.Expected;
+            if (s.Summary is not null) current.Summary = s.Summary;
+        }
         current.UpdatedAt = now;
         current.Revision++;
         _dirty = true;
@@ -360,6 +372,7 @@ public sealed class AlertKeyGrain(
         alert.ResolvedBy = actor;
         alert.ResolveReason = reason;
         alert.NormalSince = null;
+        alert.NormalEventAt = null;
         Record(alert, AlertEventType.Resolved, actor, reason, null, notify: true);
         if (ReferenceEquals(S.Current, alert)) S.Current = null;
         S.Archive.Add(alert);

@@ -31,6 +31,8 @@ public sealed class AlertRecord
     public DateTime LastSignalAt { get; set; }
     /// <summary>Server time since which the series is normal (a Firing=false signal, no firing since).</summary>
     public DateTime? NormalSince { get; set; }
+    /// <summary>Event time of the "normal" signal behind <see cref="NormalSince"/> (orders late arrivals).</summary>
+    public DateTime? NormalEventAt { get; set; }
     public int RetriggerCount { get; set; }
     public double MaxScore { get; set; }
     public double LastScore { get; set; }
