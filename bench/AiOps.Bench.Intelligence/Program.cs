@@ -109,6 +109,7 @@ static void BenchForecaster()
         ("LightGbm (default: backtest model + refit)", new ForecastOptions()),
         ("LightGbm without refit", new ForecastOptions { RefitAfterBacktest = false }),
         ("FastTree", new ForecastOptions { Trainer = ForecastTrainer.FastTree }),
+        ("LightGbm 255 bins", new ForecastOptions { MaxBinsPerFeature = 255 }),
     };
     foreach (var (name, opt) in configs)
     {

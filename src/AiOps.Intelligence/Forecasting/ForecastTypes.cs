@@ -20,6 +20,9 @@ public sealed record ForecastOptions
     public double LearningRate { get; init; } = 0.15;
     public int MinExamplesPerLeaf { get; init; } = 10;
 
+    /// <summary>LightGbm histogram bins per feature.</summary>
+    public int MaxBinsPerFeature { get; init; } = 63;
+
     /// <summary>Use at most this many most recent points for training (older history is ignored).</summary>
     public int MaxHistory { get; init; } = 1008;
 

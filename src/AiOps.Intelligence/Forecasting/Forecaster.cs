@@ -323,6 +323,7 @@ public static class Forecaster
                 {
                     NumberOfIterations = o.NumberOfTrees, NumberOfLeaves = o.NumberOfLeaves, LearningRate = o.LearningRate,
                     MinimumExampleCountPerLeaf = o.MinExamplesPerLeaf, NumberOfThreads = 1, Seed = o.Seed, Verbose = false, Silent = true,
+                    MaximumBinCountPerFeature = o.MaxBinsPerFeature,
                     LabelColumnName = nameof(Row.Label), FeatureColumnName = nameof(Row.Features),
                 }).Fit(data),
             };
