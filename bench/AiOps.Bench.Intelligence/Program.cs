@@ -38,7 +38,7 @@ static void BenchDetector(string nabDir)
     { var d = new AnomalyDetector(); foreach (var (t, v) in data[0]) d.Score(t, v); }
 
     // 1) AnomalyDetector, single thread, whole corpus
-    AnomalyDetector.TrainTicks = 0; AnomalyDetector.TrainCount = 0;
+    AnomalyDetector.ResetDiagnostics();
     long alloc0 = GC.GetAllocatedBytesForCurrentThread();
     var sw = Stopwatch.StartNew();
     int maxBytes = 0, maxSer = 0; long sumSer = 0;
@@ -52,7 +52,7 @@ static void BenchDetector(string nabDir)
     }
     sw.Stop();
     long alloc = GC.GetAllocatedBytesForCurrentThread() - alloc0;
-    double trainMs = AnomalyDetector.TrainTicks * 1e3 / Stopwatch.Frequency;
+    double trainMs = AnomalyDetector.TrainTime.TotalMilliseconds;
     Console.WriteLine($"detector  corpus {files.Count} files, {points} points, single thread: {sw.Elapsed.TotalMicroseconds / points:F2} us/point amortized " +
                       $"(incl. {AnomalyDetector.TrainCount} model trainings = {trainMs:F0} ms, {trainMs / Math.Max(1, AnomalyDetector.TrainCount):F2} ms each; " +
                       $"scoring only {(sw.Elapsed.TotalMilliseconds - trainMs) * 1e3 / points:F2} us/point); allocated {alloc / (double)points:F0} B/point");
@@ -78,10 +78,10 @@ static void BenchDetector(string nabDir)
     // 2) ML training cost alone: one detector over 2,000 points
     {
         var s = data.OrderByDescending(d => d.Count).First().Take(2000).ToList();
-        AnomalyDetector.TrainTicks = 0; AnomalyDetector.TrainCount = 0;
+        AnomalyDetector.ResetDiagnostics();
         var d = new AnomalyDetector();
         foreach (var (t, v) in s) d.Score(t, v);
-        Console.WriteLine($"detector  2,000-point series: {AnomalyDetector.TrainCount} trainings, {AnomalyDetector.TrainTicks * 1e3 / Stopwatch.Frequency:F1} ms in total");
+        Console.WriteLine($"detector  2,000-point series: {AnomalyDetector.TrainCount} trainings, {AnomalyDetector.TrainTime.TotalMilliseconds:F1} ms in total");
     }
 
     // 3) baseline: rolling robust z-score (median/MAD of the last 256 points), same corpus

@@ -73,9 +73,21 @@ public sealed class AnomalyDetector
 
     public AnomalyDetectorOptions Options => _o;
 
-    /// <summary>Process-wide diagnostics: total model trainings and their Stopwatch ticks.</summary>
-    public static long TrainTicks;
-    public static long TrainCount;
+    private static long s_trainTicks;
+    private static long s_trainCount;
+
+    /// <summary>Process-wide diagnostics: number of model trainings so far (all detectors).</summary>
+    public static long TrainCount => Interlocked.Read(ref s_trainCount);
+
+    /// <summary>Process-wide diagnostics: time spent in model trainings so far (all detectors).</summary>
+    public static TimeSpan TrainTime => TimeSpan.FromSeconds(Interlocked.Read(ref s_trainTicks) / (double)System.Diagnostics.Stopwatch.Frequency);
+
+    /// <summary>Resets the process-wide training diagnostics.</summary>
+    public static void ResetDiagnostics()
+    {
+        Interlocked.Exchange(ref s_trainTicks, 0);
+        Interlocked.Exchange(ref s_trainCount, 0);
+    }
 
     /// <summary>Per-component surprise (-log10 tail probability) of the last scored point, for explanations.</summary>
     public ComponentSurprises LastSurprises { get; private set; }
@@ -357,9 +369,9 @@ public sealed class AnomalyDetector
 
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         bool ok = _shapeFine.Train(hist, _o.PcaRank, _o.MaxTrainWindows);
-        if (ok) { Interlocked.Increment(ref TrainCount); }
-        if (_shapeCoarse is not null && _shapeCoarse.Train(hist, _o.PcaRank, _o.MaxTrainWindows)) Interlocked.Increment(ref TrainCount);
-        Interlocked.Add(ref TrainTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+        if (ok) { Interlocked.Increment(ref s_trainCount); }
+        if (_shapeCoarse is not null && _shapeCoarse.Train(hist, _o.PcaRank, _o.MaxTrainWindows)) Interlocked.Increment(ref s_trainCount);
+        Interlocked.Add(ref s_trainTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
     }
 
     /// <summary>Serialises buffers, calibration and model to a compact byte array.</summary>

@@ -48,7 +48,7 @@ public sealed class DetectCommand : ICommand
         double cpuUs = totalTicks * 1e6 / Stopwatch.Frequency;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"detect: {jobs.Count} file(s), {totalPoints} points, wall {wall.Elapsed.TotalSeconds:F2} s ({wall.Elapsed.TotalMicroseconds / Math.Max(1, totalPoints):F2} us/point wall, {parallel} worker(s)); " +
-            $"scoring time summed over series {cpuUs / 1e6:F2} s = {cpuUs / Math.Max(1, totalPoints):F2} us/point single-thread; max detector memory {maxBytes} B, max serialized {maxSerialized} B; trainings {AnomalyDetector.TrainCount} taking {AnomalyDetector.TrainTicks * 1e3 / Stopwatch.Frequency:F0} ms"));
+            $"scoring time summed over series {cpuUs / 1e6:F2} s = {cpuUs / Math.Max(1, totalPoints):F2} us/point single-thread; max detector memory {maxBytes} B, max serialized {maxSerialized} B; trainings {AnomalyDetector.TrainCount} taking {AnomalyDetector.TrainTime.TotalMilliseconds:F0} ms"));
         return 0;
     }
 

@@ -24,7 +24,7 @@ internal sealed class ShapeModel
     public bool Ready => _pca is not null;
     public int Span => Length * Aggregation;
 
-    /// <summary>Raw score of the window ending at the current value; buffer accessor <paramref name="back"/>(k) is k steps back.</summary>
+    /// <summary>Raw score of the window ending at <paramref name="current"/>; earlier values come from the ring buffer <paramref name="buf"/> whose next write index is <paramref name="head"/>.</summary>
     public double Raw(double current, double[] buf, int head)
     {
         int L = Length, g = Aggregation, n = buf.Length;
