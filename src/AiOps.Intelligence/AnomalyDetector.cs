@@ -236,6 +236,17 @@ public sealed class AnomalyDetector
         return score;
     }
 
+    /// <summary>
+    /// Re-trains the models now (e.g. from a grain timer) instead of waiting for
+    /// <see cref="AnomalyDetectorOptions.RetrainEvery"/> points. Returns false when there is too little history.
+    /// </summary>
+    public bool TrainNow()
+    {
+        if (_count < Math.Min(_o.MinTrainPoints, _buf.Length)) return false;
+        Retrain();
+        return true;
+    }
+
     /// <summary>-log10 of the two-sided tail probability of <paramref name="m"/> among the values of the last snapshot.</summary>
     private double LevelNovelty(double m)
     {

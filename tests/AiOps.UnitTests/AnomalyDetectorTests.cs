@@ -115,4 +115,17 @@ public class AnomalyDetectorTests
         double jump = d.Score(Synthetic.Start + TimeSpan.FromMinutes(5 * 1500), 60.0);
         Assert.True(jump >= Alarm, $"jump after flat line {jump:F3}");
     }
+
+    [Fact]
+    public void TrainNow_needs_history_and_then_trains()
+    {
+        var d = new AnomalyDetector();
+        var y = Synthetic.Seasonal(300, seed: 14);
+        for (int t = 0; t < 100; t++) d.Score(Synthetic.Start + TimeSpan.FromHours(t), y[t]);
+        Assert.False(d.TrainNow());
+        Assert.False(d.HasModel);
+        for (int t = 100; t < 300; t++) d.Score(Synthetic.Start + TimeSpan.FromHours(t), y[t]);
+        Assert.True(d.HasModel); // trained by itself at 256 points
+        Assert.True(d.TrainNow());
+    }
 }
