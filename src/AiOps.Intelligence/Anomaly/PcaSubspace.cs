@@ -11,7 +11,6 @@ namespace AiOps.Intelligence.Anomaly;
 /// </summary>
 public sealed class PcaSubspace
 {
-    private static readonly MLContext Ml = new(seed: 17);
     private readonly float[] _mean;      // dim
     private readonly float[] _basis;     // rank x dim, row-major, orthonormal rows
 
@@ -53,10 +52,13 @@ public sealed class PcaSubspace
 
     private static PcaSubspace FitCore(IReadOnlyList<float[]> windows, int rank, int dim)
     {
+        // a fresh MLContext per training: a long-lived shared context retains ~5 KB per training (measured),
+        // which would grow without bound in a silo that re-trains thousands of detectors
+        var ml = new MLContext(seed: 17);
         var schema = SchemaDefinition.Create(typeof(Row));
         schema[0].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dim);
-        var data = Ml.Data.LoadFromEnumerable(windows.Select(w => new Row { Features = w }), schema);
-        var trainer = Ml.AnomalyDetection.Trainers.RandomizedPca(new RandomizedPcaTrainer.Options
+        var data = ml.Data.LoadFromEnumerable(windows.Select(w => new Row { Features = w }), schema);
+        var trainer = ml.AnomalyDetection.Trainers.RandomizedPca(new RandomizedPcaTrainer.Options
         {
             FeatureColumnName = nameof(Row.Features),
             Rank = rank,

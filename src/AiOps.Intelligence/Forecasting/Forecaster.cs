@@ -24,7 +24,6 @@ namespace AiOps.Intelligence;
 /// </remarks>
 public static class Forecaster
 {
-    private static readonly MLContext Ml = new(seed: 7);
 
     public static Forecast Forecast(IReadOnlyList<double> values, DateTime firstTimestampUtc, TimeSpan step, int horizon, ForecastOptions? options = null)
     {
@@ -67,7 +66,7 @@ public static class Forecaster
         if (keep - holdout < spec.MaxLag + 48) { nOrig = 1; holdout = hb; }
         double[][] errModel = new double[hb][], errNaive = new double[hb][], errBlend = new double[hb][];
         for (int h = 0; h < hb; h++) { errModel[h] = new double[nOrig]; errNaive[h] = new double[nOrig]; errBlend[h] = new double[nOrig]; }
-        var btModel = TreeModel.Train(y.AsSpan(0, keep - holdout), spec, o);
+        using var btModel = TreeModel.Train(y.AsSpan(0, keep - holdout), spec, o);
         for (int k = 0; k < nOrig; k++)
         {
             int origin = keep - holdout + k * originStride;
@@ -85,8 +84,8 @@ public static class Forecaster
         double maeModel = Mae(errModel), maeNaive = Mae(errNaive), maeBlend = Mae(errBlend);
 
         // ---- final model on all data
-        var model = o.RefitAfterBacktest ? TreeModel.Train(y, spec, o) : btModel;
-        var mean = model.Predict(y, horizon);
+        using var refit = o.RefitAfterBacktest ? TreeModel.Train(y, spec, o) : null;
+        var mean = (refit ?? btModel).Predict(y, horizon);
         string method = $"{(o.Trainer == ForecastTrainer.LightGbm ? "lightgbm" : "fasttree")}-level-seasonal-{period}";
         double[][] errs = errModel;
         double mae = maeModel;
@@ -278,8 +277,10 @@ public static class Forecaster
         public float Score { get; set; }
     }
 
-    internal sealed class TreeModel
+    internal sealed class TreeModel : IDisposable
     {
+        public void Dispose() => _engine.Dispose();
+
         private readonly FeatureSpec _spec;
         private readonly double _scale;
         private readonly PredictionEngine<Row, Out> _engine;
@@ -310,16 +311,18 @@ public static class Forecaster
             }
             var schema = SchemaDefinition.Create(typeof(Row));
             schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dim);
-            var data = Ml.Data.LoadFromEnumerable(rows, schema);
+            // a fresh MLContext per training: a long-lived shared context retains memory per training (measured)
+            var ml = new MLContext(seed: o.Seed);
+            var data = ml.Data.LoadFromEnumerable(rows, schema);
             ITransformer model = o.Trainer switch
             {
-                ForecastTrainer.FastTree => Ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
+                ForecastTrainer.FastTree => ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
                 {
                     NumberOfTrees = o.NumberOfTrees, NumberOfLeaves = o.NumberOfLeaves, LearningRate = o.LearningRate,
                     MinimumExampleCountPerLeaf = o.MinExamplesPerLeaf, NumberOfThreads = 1, Seed = o.Seed,
                     LabelColumnName = nameof(Row.Label), FeatureColumnName = nameof(Row.Features),
                 }).Fit(data),
-                _ => Ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
+                _ => ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
                 {
                     NumberOfIterations = o.NumberOfTrees, NumberOfLeaves = o.NumberOfLeaves, LearningRate = o.LearningRate,
                     MinimumExampleCountPerLeaf = o.MinExamplesPerLeaf, NumberOfThreads = 1, Seed = o.Seed, Verbose = false, Silent = true,
@@ -327,7 +330,7 @@ public static class Forecaster
                     LabelColumnName = nameof(Row.Label), FeatureColumnName = nameof(Row.Features),
                 }).Fit(data),
             };
-            var engine = Ml.Model.CreatePredictionEngine<Row, Out>(model, inputSchemaDefinition: schema);
+            var engine = ml.Model.CreatePredictionEngine<Row, Out>(model, inputSchemaDefinition: schema);
             return new TreeModel(spec, sc, engine);
         }
 
