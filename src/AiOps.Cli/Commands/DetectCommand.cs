@@ -33,6 +33,8 @@ public sealed class DetectCommand : ICommand
         }
         else throw new UsageException($"input not found: {input}");
 
+        // largest files first so that parallel workers finish together
+        jobs = jobs.OrderByDescending(j => new FileInfo(j.In).Length).ToList();
         var wall = Stopwatch.StartNew();
         long totalPoints = 0, totalTicks = 0;
         int maxBytes = 0, maxSerialized = 0;
@@ -71,15 +73,17 @@ public sealed class DetectCommand : ICommand
         if (debug is not null) Console.Error.WriteLine($"{Path.GetFileName(input)}: period {detector.SeasonalPeriod}");
         var dir = Path.GetDirectoryName(Path.GetFullPath(output));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        await using var w = new StreamWriter(output);
-        await w.WriteLineAsync(debug is null ? "timestamp,value,anomaly_score" : "timestamp,value,anomaly_score,s_residual,s_shape,s_seasonal,s_novelty");
+        var sb = new System.Text.StringBuilder(rows.Count * 40);
+        sb.Append(debug is null ? "timestamp,value,anomaly_score\n" : "timestamp,value,anomaly_score,s_residual,s_shape,s_seasonal,s_novelty\n");
+        var inv = CultureInfo.InvariantCulture;
         for (int i = 0; i < rows.Count; i++)
         {
-            var line = string.Create(CultureInfo.InvariantCulture, $"{rows[i].RawTimestamp},{rows[i].RawValue},{scores[i]:0.######}");
+            sb.Append(rows[i].RawTimestamp).Append(',').Append(rows[i].RawValue).Append(',').Append(scores[i].ToString("0.######", inv));
             if (debug is not null)
-                line += string.Create(CultureInfo.InvariantCulture, $",{debug[i].Residual:F2},{debug[i].Shape:F2},{debug[i].Seasonal:F2},{debug[i].Novelty:F2}");
-            await w.WriteLineAsync(line);
+                sb.Append(string.Create(inv, $",{debug[i].Residual:F2},{debug[i].Shape:F2},{debug[i].Seasonal:F2},{debug[i].Novelty:F2}"));
+            sb.Append('\n');
         }
+        await File.WriteAllTextAsync(output, sb.ToString(), ct);
         return new FileResult(rows.Count, ticks, detector.EstimatedBytes, detector.Serialize().Length);
     }
 }
