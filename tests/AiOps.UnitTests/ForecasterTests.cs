@@ -92,4 +92,25 @@ public class ForecasterTests
         var even = BudgetOutlook.Evaluate(1000, f, 3400);
         Assert.InRange(even.BreachProbability, 0.45, 0.55);
     }
+
+    [Fact]
+    public void Degenerate_histories_do_not_throw()
+    {
+        var zeros = Forecaster.Forecast(new double[1500], Synthetic.Start, TimeSpan.FromHours(1), 744);
+        Assert.All(zeros.Points, p => Assert.Equal(0.0, p.Hi95));
+        var nan = Forecaster.Forecast(Enumerable.Repeat(double.NaN, 50).ToArray(), Synthetic.Start, TimeSpan.FromHours(1), 5);
+        Assert.Equal(5, nan.Points.Count);
+        var tiny = Forecaster.Forecast([1.0, 2.0, 3.0], Synthetic.Start, TimeSpan.FromHours(1), 4);
+        Assert.Equal(2.0, tiny.Points[0].Mean, 6); // mean of the (short) history, no season
+    }
+
+    [Fact]
+    public void Period_detection_prefers_the_fundamental_over_its_multiples()
+    {
+        var rng = new Random(4);
+        var y = Enumerable.Range(0, 800).Select(t => -0.5 * t + 5 * Math.Sin(2 * Math.PI * t / 24) + rng.NextDouble()).ToArray();
+        var f = Forecaster.Forecast(y, Synthetic.Start, TimeSpan.FromMinutes(5), 100); // 5-minute step: no calendar candidate
+        Assert.Equal(24, f.SeasonalPeriod);
+        Assert.InRange(f.Points[99].Mean, -0.5 * 899 - 8, -0.5 * 899 + 8);
+    }
 }

@@ -49,6 +49,10 @@ public static class Forecaster
         FillGaps(y, period);
         bool nonNeg = o.NonNegative && y.All(v => v >= 0);
 
+        // constant history: nothing to learn
+        if (y.Max() - y.Min() <= 1e-12 * Math.Max(1, Math.Abs(y[0])))
+            return Finish(Enumerable.Repeat(y[^1], horizon).ToArray(), [[0.0]], stamps, nonNeg, "constant", period, 0, sw);
+
         // ---- short histories: seasonal naive (or naive) with drift-free intervals from in-sample errors
         int minForModel = Math.Max(3 * Math.Max(period, 1), 96) + 2 * Math.Max(period, 1);
         var spec = new FeatureSpec(period);
@@ -58,6 +62,20 @@ public static class Forecaster
             return Finish(fb.Mean, fb.Errors, stamps, nonNeg, fb.Method, period, double.NaN, sw);
         }
 
+        try
+        {
+            return ModelForecast(y, keep, spec, period, horizon, stamps, nonNeg, o, sw);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            // degenerate data the trainer rejects: fall back to the baseline
+            var fb = FallbackForecast(y, period, horizon);
+            return Finish(fb.Mean, fb.Errors, stamps, nonNeg, fb.Method, period, double.NaN, sw);
+        }
+    }
+
+    private static Forecast ModelForecast(double[] y, int keep, FeatureSpec spec, int period, int horizon, DateTime[] stamps, bool nonNeg, ForecastOptions o, Stopwatch sw)
+    {
         // ---- backtest: model trained on the earlier part, forecasts from rolling origins in the held-out tail
         int hb = Math.Min(o.BacktestHorizon, Math.Max(1, keep / 6));
         int nOrig = Math.Max(1, o.BacktestOrigins);
@@ -101,7 +119,7 @@ public static class Forecaster
             else if (maeNaive < mae)
             {
                 mean = naive;
-                method = $"seasonal-naive-{Math.Max(period, 1)}";
+                method = period > 1 ? $"seasonal-naive-{period}" : "moving-average-24";
                 errs = errNaive; mae = maeNaive;
             }
         }
@@ -201,8 +219,17 @@ public static class Forecaster
 
     internal static double[] SeasonalNaive(ReadOnlySpan<double> hist, int period, int horizon)
     {
-        int p = Math.Max(1, Math.Min(period, hist.Length));
         var f = new double[horizon];
+        if (period <= 1)
+        {
+            // no season: the mean of the last day-ish (24 steps) is a steadier baseline than the last value
+            int k = Math.Min(24, hist.Length);
+            double m = 0;
+            for (int i = hist.Length - k; i < hist.Length; i++) m += hist[i];
+            Array.Fill(f, k > 0 ? m / k : 0);
+            return f;
+        }
+        int p = Math.Min(period, hist.Length);
         for (int h = 0; h < horizon; h++) f[h] = hist[hist.Length - p + (h % p)];
         return f;
     }
@@ -217,7 +244,7 @@ public static class Forecaster
         if (errs.Count == 0) errs.Add(0);
         var e = new double[1][];
         e[0] = errs.ToArray();
-        return (mean, e, p > 1 ? $"seasonal-naive-{p}" : "naive");
+        return (mean, e, p > 1 ? $"seasonal-naive-{p}" : "moving-average-24");
     }
 
     // ------------------------------------------------------------------------------------------------

@@ -59,12 +59,16 @@ public static class Seasonality
         // generic search: local maxima of the ACF
         var acf = new double[maxLag + 2];
         for (int lag = 1; lag <= Math.Min(maxLag + 1, n - 1); lag++) acf[lag] = Acf(lag);
+        // the shortest local maximum whose autocorrelation is close to the best one: multiples of the true
+        // period (2p, 3p, ...) are local maxima too and can be marginally higher
+        double top = 0;
+        for (int lag = minPeriod; lag <= maxLag; lag++)
+            if (acf[lag] > acf[lag - 1] && acf[lag] >= acf[lag + 1]) top = Math.Max(top, acf[lag]);
+        if (top < minAcf) return 0;
         for (int lag = minPeriod; lag <= maxLag; lag++)
         {
-            if (acf[lag] > acf[lag - 1] && acf[lag] >= acf[lag + 1] && acf[lag] > bestAcf)
-            {
-                best = lag; bestAcf = acf[lag];
-            }
+            if (acf[lag] > acf[lag - 1] && acf[lag] >= acf[lag + 1] && acf[lag] >= Math.Max(minAcf, top - 0.1))
+                return lag;
         }
         return best;
     }
