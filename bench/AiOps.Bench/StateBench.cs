@@ -43,10 +43,10 @@ public static class StateBench
                     foreach (var metric in metrics)
                     {
                         KeyValuePair<string, string>[]? attributes = kind == EntityKind.CostCenter ? [new("service", m % 3 == 0 ? "gpu" : "storage")] : null;
-                        points.Add(new TelemetryPoint(metric, 10 + Math.Sin(m / 60.0) + (m % 7), ts, $"{id}-{metric}-{m}", attributes));
+                        points.Add(new TelemetryPoint(metric, 10 + Math.Sin(m / 60.0) + (m % 7), ts, TelemetryPoint.HashId($"{id}-{metric}-{m}"), attributes));
                     }
                 }
-                await grain.ApplyAsync(new TelemetryBatch(Guid.NewGuid(), kind, points.ToArray()));
+                await grain.ApplyAsync(TelemetryBatch.Create(kind, points));
                 Interlocked.Add(ref events, points.Count);
             }
             await grain.FlushAsync();

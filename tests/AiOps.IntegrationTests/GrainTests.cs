@@ -40,10 +40,10 @@ public sealed class GrainTests : IClassFixture<GrainTests.Cluster>
 
     public GrainTests(Cluster cluster) => _cluster = cluster;
 
-    private static TelemetryBatch Batch(EntityKind kind, params TelemetryPoint[] points) => new(Guid.NewGuid(), kind, points);
+    private static TelemetryBatch Batch(EntityKind kind, params TelemetryPoint[] points) => TelemetryBatch.Create(kind, points);
 
     private static TelemetryPoint Point(string metric, double value, DateTimeOffset at, string? id = null) =>
-        new(metric, value, at.ToUnixTimeMilliseconds(), id, null);
+        new(metric, value, at.ToUnixTimeMilliseconds(), id is null ? 0 : TelemetryPoint.HashId(id), null);
 
     [Fact]
     public async Task ABatchRedeliveredByTheStreamIsAppliedOnce()
@@ -121,4 +121,34 @@ public sealed class GrainTests : IClassFixture<GrainTests.Cluster>
         Assert.Equal(10, s.Model!.LatencyMsLast);
         Assert.Equal(2, s.Metrics.Single().Points);
     }
+}
+
+public sealed class TelemetryBatchEncodingTests
+{
+    [Fact]
+    public void ABatchRoundTripsEveryFieldOfEveryPoint()
+    {
+        var points = new[]
+        {
+            new TelemetryPoint("cost", 12.5, 1_700_000_000_000, TelemetryPoint.HashId("line-1"), [new("service", "gpu"), new("resource", "a100")]),
+            new TelemetryPoint("cost", -0.25, 1_699_999_999_000, 0, null),
+            new TelemetryPoint("gpu.hours", double.MaxValue, 1_700_000_060_000, 42, null),
+        };
+        var batch = TelemetryBatch.Create(EntityKind.CostCenter, points);
+        var decoded = batch.Points().ToList();
+        Assert.Equal(3, batch.Count);
+        Assert.Equal(points.Length, decoded.Count);
+        for (var i = 0; i < points.Length; i++)
+        {
+            Assert.Equal(points[i].Metric, decoded[i].Metric);
+            Assert.Equal(points[i].Value, decoded[i].Value);
+            Assert.Equal(points[i].TimestampMs, decoded[i].TimestampMs);
+            Assert.Equal(points[i].EventIdHash, decoded[i].EventIdHash);
+            Assert.Equal(points[i].Attributes ?? [], decoded[i].Attributes ?? []);
+        }
+    }
+
+    [Fact]
+    public void IdHashesAgreeForBytesAndChars() =>
+        Assert.Equal(TelemetryPoint.HashId("evt-42:a@b"), TelemetryPoint.HashId("evt-42:a@b"u8));
 }

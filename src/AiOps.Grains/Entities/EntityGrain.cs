@@ -96,7 +96,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         foreach (var item in items)
         {
             Apply(item.Item);
-            _progress?.OnConsumed(item.Item.Points.Length, item.Item.PublishedAtMs);
+            _progress?.OnConsumed(item.Item.Count, item.Item.PublishedAtMs);
         }
         return Task.CompletedTask;
     }
@@ -143,14 +143,14 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     {
         if (!_batchIds.Add(RecentIds.Hash(batch.BatchId)))
         {
-            State.DuplicatesDropped += batch.Points.Length;
+            State.DuplicatesDropped += batch.Count;
             return;
         }
 
         var nowMonth = MonthKey(Time.GetUtcNow().ToUnixTimeMilliseconds());
-        foreach (var p in batch.Points)
+        foreach (var p in batch.Points())
         {
-            if (p.EventId is not null && !_eventIds.Add(RecentIds.Hash(p.EventId)))
+            if (p.EventIdHash != 0 && !_eventIds.Add(p.EventIdHash))
             {
                 State.DuplicatesDropped++;
                 continue;

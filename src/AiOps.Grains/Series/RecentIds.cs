@@ -29,17 +29,6 @@ internal sealed class RecentIds(int capacity)
 
     public bool Contains(ulong hash) => _ring.AsSpan(0, _count).Contains(hash);
 
-    public static ulong Hash(string id)
-    {
-        var h = 14695981039346656037UL;
-        foreach (var c in id)
-        {
-            h ^= c;
-            h *= 1099511628211UL;
-        }
-        return h;
-    }
-
     public static ulong Hash(Guid id)
     {
         Span<byte> bytes = stackalloc byte[16];

@@ -23,6 +23,9 @@ public sealed class IngestionOptions
     /// <summary>Above this many buffered or in-flight events, new requests get 503 (back-pressure).</summary>
     public int MaxPendingEvents { get; set; } = 1_000_000;
 
+    /// <summary>Diagnostics only: call the entity grains directly instead of publishing to their streams (measures the streams' share of the cost).</summary>
+    public bool DirectGrainCalls { get; set; }
+
     /// <summary>Attempts to publish one entity batch before the flush fails.</summary>
     public int PublishAttempts { get; set; } = 8;
 }

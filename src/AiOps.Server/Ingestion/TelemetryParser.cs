@@ -51,7 +51,7 @@ public static class TelemetryParser
             {
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    ReadOne(ref reader, index++, result, nowMs, minTimestamp, maxTimestamp, maxEvents);
+                    ReadOne(ref reader, body, index++, result, nowMs, minTimestamp, maxTimestamp, maxEvents);
                 }
                 if (reader.TokenType != JsonTokenType.EndArray) throw new TelemetryFormatException("body", "The JSON array is not closed.");
                 if (reader.Read()) throw new TelemetryFormatException("body", "Unexpected content after the JSON array.");
@@ -60,7 +60,7 @@ public static class TelemetryParser
             {
                 do
                 {
-                    ReadOne(ref reader, index++, result, nowMs, minTimestamp, maxTimestamp, maxEvents);
+                    ReadOne(ref reader, body, index++, result, nowMs, minTimestamp, maxTimestamp, maxEvents);
                 }
                 while (reader.Read());
             }
@@ -74,7 +74,7 @@ public static class TelemetryParser
         return result;
     }
 
-    private static void ReadOne(ref Utf8JsonReader reader, int index, ParsedBatch result, long nowMs, long minTs, long maxTs, int maxEvents)
+    private static void ReadOne(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, int index, ParsedBatch result, long nowMs, long minTs, long maxTs, int maxEvents)
     {
         if (index >= maxEvents)
             throw new TelemetryFormatException("body", $"A request may carry at most {maxEvents} events.");
@@ -87,6 +87,8 @@ public static class TelemetryParser
         }
 
         string? kindText = null, entityId = null, metric = null, eventId = null, error = null, errorField = null;
+        ulong eventIdHash = 0;
+        int idStart = 0, idText = 0;
         var hasKind = false;
         EntityKind kind = default;
         double value = double.NaN;
@@ -164,8 +166,20 @@ public static class TelemetryParser
             {
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.String) { reader.Skip(); Fail("id", "id must be a string."); continue; }
-                eventId = reader.GetString();
-                if (!Limits.IsValidId(eventId)) Fail("id", $"id must be 1-{Limits.MaxIdLength} characters of letters, digits and . _ - : @.");
+                // Hash the bytes in place; a string is made only if the event is rejected (the reply names it).
+                if (!reader.ValueIsEscaped && !reader.HasValueSequence && IsValidAsciiId(reader.ValueSpan))
+                {
+                    eventIdHash = TelemetryPoint.HashId(reader.ValueSpan);
+                    if (error is not null) eventId = reader.GetString();
+                    idText = reader.ValueSpan.Length;
+                    idStart = (int)reader.TokenStartIndex + 1;
+                }
+                else
+                {
+                    eventId = reader.GetString();
+                    if (!Limits.IsValidId(eventId)) Fail("id", $"id must be 1-{Limits.MaxIdLength} characters of letters, digits and . _ - : @.");
+                    else eventIdHash = TelemetryPoint.HashId(eventId);
+                }
             }
             else if (reader.ValueTextEquals("attributes"u8))
             {
@@ -192,11 +206,12 @@ public static class TelemetryParser
 
         if (error is not null)
         {
+            if (eventId is null && idText > 0) eventId = System.Text.Encoding.ASCII.GetString(body.Slice(idStart, idText));
             Reject(result, index, eventId, errorField!, error);
             return;
         }
 
-        var point = new TelemetryPoint(metric!, value, timestamp, eventId, attributes?.ToArray());
+        var point = new TelemetryPoint(metric!, value, timestamp, eventIdHash, attributes?.ToArray());
         var key = (kind, entityId!);
         if (!result.ByEntity.TryGetValue(key, out var list))
         {
@@ -208,6 +223,17 @@ public static class TelemetryParser
     }
 
     private delegate void FailFn(string field, string message);
+
+    private static bool IsValidAsciiId(ReadOnlySpan<byte> id)
+    {
+        if (id.Length is 0 or > Limits.MaxIdLength) return false;
+        if (!char.IsAsciiLetterOrDigit((char)id[0])) return false;
+        foreach (var b in id)
+        {
+            if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'.' or (byte)'_' or (byte)'-' or (byte)':' or (byte)'@')) return false;
+        }
+        return true;
+    }
 
     private static List<KeyValuePair<string, string>>? ReadAttributes(ref Utf8JsonReader reader, FailFn fail)
     {

@@ -115,7 +115,7 @@ public sealed class TelemetryPublisher(
             var publishedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             foreach (var ((kind, id), points) in buffer)
             {
-                tasks.Add(PublishEntityAsync(kind, id, new TelemetryBatch(Guid.CreateVersion7(), kind, points.ToArray(), publishedAt)));
+                tasks.Add(PublishEntityAsync(kind, id, TelemetryBatch.Create(kind, points, publishedAt)));
             }
             await Task.WhenAll(tasks);
             metrics.Published(count, buffer.Count);
@@ -134,6 +134,11 @@ public sealed class TelemetryPublisher(
 
     private async Task PublishEntityAsync(EntityKind kind, string id, TelemetryBatch batch)
     {
+        if (_options.DirectGrainCalls)
+        {
+            await client.GetEntity(kind, id).ApplyAsync(batch);
+            return;
+        }
         var stream = _provider!.GetStream<TelemetryBatch>(StreamId.Create(StreamNames.NamespaceFor(kind), id));
         var delay = TimeSpan.FromMilliseconds(20);
         for (var attempt = 1; ; attempt++)
