@@ -18,7 +18,7 @@ public static class IngestBench
         var totalEvents = args.Int("events", 2_000_000);
         var entities = args.Int("entities", 1000);
         var batch = args.Int("batch", 1000);
-        var clients = args.Int("clients", 8);
+        var clients = args.Int("clients", 32);
         var requests = totalEvents / batch;
         Console.WriteLine($"ingest: {requests} requests x {batch} events over {entities} entities, {clients} concurrent connections, load generator in-process");
 
