@@ -32,7 +32,12 @@ public interface IPipelineGrain : IEntityGrain;
 public interface IModelGrain : IEntityGrain;
 
 [Alias("aiops.ICostCenterGrain")]
-public interface ICostCenterGrain : IEntityGrain;
+public interface ICostCenterGrain : IEntityGrain
+{
+    /// <summary>Hourly spend forecast for <paramref name="horizonHours"/> hours (at least to month end), with month-end outlook.</summary>
+    [Alias("GetForecast")]
+    Task<ForecastResult> GetForecastAsync(int horizonHours);
+}
 
 /// <summary>The unified value view. Key: tenant ("default").</summary>
 [Alias("aiops.IValueGrain")]

@@ -120,7 +120,8 @@ public sealed record SeriesPoint(
     [property: Id(1)] double Value,
     [property: Id(2)] long Count,
     [property: Id(3)] double? Min,
-    [property: Id(4)] double? Max);
+    [property: Id(4)] double? Max,
+    [property: Id(5)] double? AnomalyScore = null);
 
 [GenerateSerializer, Immutable, Alias("aiops.SeriesView")]
 public sealed record SeriesView(

@@ -1,5 +1,7 @@
 using System.IO.Compression;
 using AiOps.Abstractions;
+using AiOps.Abstractions.Alerts;
+using AiOps.Grains.Detection;
 using AiOps.Grains.Series;
 using AiOps.Grains.Value;
 using Microsoft.Extensions.Logging;
@@ -29,9 +31,16 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private EntityDigest? _lastDigest;
     private IGrainTimer? _persistTimer;
     private IGrainTimer? _digestTimer;
+    private IGrainTimer? _modelTimer;
+    private readonly IPersistentState<DetectorState>? _models;
+    private readonly DetectorSet _detectors = new();
+    private readonly Dictionary<string, int> _normalRun = new(StringComparer.Ordinal);
+    private readonly List<AlertSignal> _signals = [];
+    private long _batchPublishedAtMs;
 
-    protected EntityGrain(IPersistentState<EntityState> state, IOptions<EntityGrainOptions> options, TimeProvider time, ILogger logger, IngestionProgress? progress = null, PersistGate? gate = null)
+    protected EntityGrain(IPersistentState<EntityState> state, IOptions<EntityGrainOptions> options, TimeProvider time, ILogger logger, IngestionProgress? progress = null, PersistGate? gate = null, IPersistentState<DetectorState>? models = null)
     {
+        _models = models;
         _progress = progress;
         _gate = gate;
         _state = state;
@@ -41,6 +50,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     }
 
     protected abstract EntityKind Kind { get; }
+    protected EntityGrainOptions Options => _options;
     protected TimeProvider Time { get; }
     protected EntityState State => _state.State;
     protected string Id => this.GetPrimaryKeyString();
@@ -53,6 +63,12 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         _eventIds = new RecentIds(_options.RecentEventIds);
         _batchIds = new RecentIds(_options.RecentBatchIds);
         LoadData(State.Data);
+        if (_models is not null)
+        {
+            _detectors.Load(_models.State);
+            var modelJitter = TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)Math.Max(1, _options.ModelPersistInterval.TotalMilliseconds)));
+            _modelTimer = this.RegisterGrainTimer(SaveModelsIfDirtyAsync, new GrainTimerCreationOptions(_options.ModelPersistInterval + modelJitter, _options.ModelPersistInterval));
+        }
 
         // Spread timers so that thousands of grains activated together do not write at the same instant.
         var jitter = TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)Math.Max(1, _options.PersistInterval.TotalMilliseconds)));
@@ -65,9 +81,11 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     {
         _persistTimer?.Dispose();
         _digestTimer?.Dispose();
+        _modelTimer?.Dispose();
         try
         {
             await PersistIfDirtyAsync(cancellationToken);
+            await SaveModelsIfDirtyAsync(cancellationToken);
         }
         catch (Exception ex)
         {
@@ -98,13 +116,13 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             Apply(item.Item);
             _progress?.OnConsumed(item.Item.Count, item.Item.PublishedAtMs);
         }
-        return Task.CompletedTask;
+        return SendSignalsAsync();
     }
 
     public Task ApplyAsync(TelemetryBatch batch)
     {
         Apply(batch);
-        return Task.CompletedTask;
+        return SendSignalsAsync();
     }
 
     public Task<EntitySummary> GetSummaryAsync() => Task.FromResult(BuildSummary());
@@ -148,6 +166,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         }
 
         var nowMonth = MonthKey(Time.GetUtcNow().ToUnixTimeMilliseconds());
+        _batchPublishedAtMs = batch.PublishedAtMs;
         foreach (var p in batch.Points())
         {
             if (p.EventIdHash != 0 && !_eventIds.Add(p.EventIdHash))
@@ -179,6 +198,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
                 if (p.Attribute(MetricVocabulary.Attributes.Resource) is { } resource)
                     AddMonthly(State.CostByResource, month, resource, p.Value, nowMonth, cap: 50);
             }
+            if (inOrder && _options.Detection) Watch(p, series);
             OnPoint(p, series, inOrder);
 
             State.EventsApplied++;
@@ -187,6 +207,94 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         }
         _dirty = true;
     }
+
+    // ---- anomaly detection ---------------------------------------------------------------------
+
+    private void Watch(TelemetryPoint p, MetricSeries series)
+    {
+        var score = _detectors.Score(p.Metric, p.TimestampMs, p.Value);
+        series.ScoreLast(score);
+        GrainMetrics.PointsScored.Add(1);
+        var i = State.OpenAnomalies.FindIndex(a => a.Metric == p.Metric);
+        var at = DateTime.UnixEpoch.AddMilliseconds(p.TimestampMs);
+        if (score >= _options.AlarmThreshold)
+        {
+            _normalRun[p.Metric] = 0;
+            if (i < 0)
+            {
+                State.OpenAnomalies.Add(new OpenAnomaly(p.Metric, at, at, score, p.Value, 1));
+                GrainMetrics.AnomaliesDetected.Add(1, new KeyValuePair<string, object?>("kind", Kind.ToWire()));
+                Signal(AnomalySignal(p, series, score, firing: true));
+            }
+            else
+            {
+                var open = State.OpenAnomalies[i];
+                State.OpenAnomalies[i] = open with { LastAt = at, MaxScore = Math.Max(open.MaxScore, score), LastValue = p.Value, Points = open.Points + 1 };
+                if (score > open.MaxScore) Signal(AnomalySignal(p, series, score, firing: true));
+            }
+        }
+        else if (i >= 0)
+        {
+            var run = _normalRun.GetValueOrDefault(p.Metric) + 1;
+            _normalRun[p.Metric] = run;
+            if (run >= _options.NormalPointsToClose)
+            {
+                State.OpenAnomalies.RemoveAt(i);
+                _normalRun.Remove(p.Metric);
+                Signal(AnomalySignal(p, series, score, firing: false));
+            }
+        }
+    }
+
+    private AlertSignal AnomalySignal(TelemetryPoint p, MetricSeries series, double score, bool firing)
+    {
+        var expected = series.RecentMedian(20);
+        var spend = p.Metric == MetricVocabulary.Cost;
+        return new AlertSignal
+        {
+            EntityKind = Kind,
+            EntityId = Id,
+            Metric = p.Metric,
+            Kind = spend ? AlertKind.SpendAnomaly : AlertKind.MetricAnomaly,
+            Firing = firing,
+            At = DateTime.UnixEpoch.AddMilliseconds(p.TimestampMs),
+            Score = score,
+            Value = p.Value,
+            Expected = expected,
+            MoneyAtRisk = spend && expected is { } e ? Math.Max(0, p.Value - e) : null,
+            Summary = firing
+                ? $"{p.Metric} = {p.Value:G6} is anomalous (score {score:F3}{(expected is { } x ? $", typical {x:G6}" : "")})"
+                : $"{p.Metric} is back to normal",
+            ReceivedAtMs = _batchPublishedAtMs > 0 ? _batchPublishedAtMs : null,
+        };
+    }
+
+    /// <summary>Queues a signal for the alerting path; sent after the current batch or timer tick.</summary>
+    protected void Signal(AlertSignal signal) => _signals.Add(signal);
+
+    private Task SendSignalsAsync()
+    {
+        if (_signals.Count == 0) return Task.CompletedTask;
+        var batch = _signals.ToArray();
+        _signals.Clear();
+        return GrainFactory.GetGrain<IAlertIngressGrain>(0).SignalAsync(batch);
+    }
+
+    /// <summary>Time-based rules (freshness, error rate, budget): evaluated on the digest tick.</summary>
+    protected virtual void EvaluateRules(DateTime now)
+    {
+    }
+
+    private async Task SaveModelsIfDirtyAsync(CancellationToken cancellationToken)
+    {
+        if (_models is null || !_detectors.Dirty) return;
+        _detectors.SaveTo(_models.State);
+        if (_gate is null) await _models.WriteStateAsync();
+        else await _gate.RunAsync(() => _models.WriteStateAsync());
+    }
+
+    /// <summary>Memory held by this entity's detectors (for the benchmarks).</summary>
+    protected int DetectorBytes => _detectors.EstimatedBytes;
 
     /// <summary>Kind-specific reaction to one applied point.</summary>
     protected virtual void OnPoint(TelemetryPoint point, MetricSeries series, bool inOrder)
@@ -280,6 +388,8 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private async Task PushDigestAsync(CancellationToken cancellationToken)
     {
         if (State.EventsApplied == 0 && !State.Registered) return;
+        EvaluateRules(Time.GetUtcNow().UtcDateTime);
+        await SendSignalsAsync();
         var digest = BuildDigest();
         if (digest == _lastDigest) return;
         await GrainFactory.GetGrain<IDigestCollectorGrain>(0).SubmitAsync(digest);
@@ -306,7 +416,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         using var raw = new MemoryStream();
         using (var w = new BinaryWriter(raw, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            w.Write((byte)1);
+            w.Write((byte)2);
             w.Write(_series.Count);
             foreach (var s in _series.Values) s.Write(w);
             _eventIds.Write(w);
@@ -328,11 +438,11 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         using var brotli = new BrotliStream(input, CompressionMode.Decompress);
         using var r = new BinaryReader(brotli);
         var version = r.ReadByte();
-        if (version != 1) throw new InvalidOperationException($"Unknown series format {version} in {Kind} {Id}");
+        if (version is not (1 or 2)) throw new InvalidOperationException($"Unknown series format {version} in {Kind} {Id}");
         var n = r.ReadInt32();
         for (var k = 0; k < n; k++)
         {
-            var s = MetricSeries.Read(r, RetentionFor);
+            var s = MetricSeries.Read(r, RetentionFor, version);
             _series[s.Name] = s;
         }
         _eventIds.Read(r);

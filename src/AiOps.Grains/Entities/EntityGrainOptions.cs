@@ -11,6 +11,21 @@ public sealed class EntityGrainOptions
     /// <summary>How often an entity pushes its digest to the value grain (only when it changed).</summary>
     public TimeSpan DigestInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Score every in-order point of every series with the online anomaly detector.</summary>
+    public bool Detection { get; set; } = true;
+
+    /// <summary>Score at or above which a point is anomalous (opens an anomaly episode and fires an alert signal).</summary>
+    public double AlarmThreshold { get; set; } = 0.8;
+
+    /// <summary>Consecutive normal points that close an anomaly episode (and tell the alerting path the series is normal).</summary>
+    public int NormalPointsToClose { get; set; } = 10;
+
+    /// <summary>Write-behind period of detector models (relearned from scratch if lost).</summary>
+    public TimeSpan ModelPersistInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often a cost center refreshes its spend forecast (when new spend arrived).</summary>
+    public TimeSpan ForecastInterval { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Entity state writes in flight at once per silo (1 suits SQLite's single writer; more for PostgreSQL).</summary>
     public int MaxConcurrentWrites { get; set; } = 1;
 

@@ -33,6 +33,10 @@ public sealed class EntityState
 
     public List<OpenAnomaly> OpenAnomalies { get; set; } = [];
 
+    /// <summary>Cost center: highest budget threshold (50/80/100 %) already signalled, and for which month.</summary>
+    public int BudgetAlertLevel { get; set; }
+    public int BudgetAlertMonth { get; set; }
+
     /// <summary>Series, recent event ids and recent batch ids, Brotli-compressed.</summary>
     public byte[]? Data { get; set; }
 }

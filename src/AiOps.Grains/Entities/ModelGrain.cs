@@ -1,4 +1,5 @@
 using AiOps.Abstractions;
+using AiOps.Abstractions.Alerts;
 using AiOps.Grains.Series;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,8 +15,9 @@ public sealed class ModelGrain(
     TimeProvider time,
     ILogger<ModelGrain> logger,
     IngestionProgress progress,
-    PersistGate gate)
-    : EntityGrain(state, options, time, logger, progress, gate), IModelGrain
+    PersistGate gate,
+    [PersistentState("detectors", StorageNames.Entities)] IPersistentState<Detection.DetectorState> models)
+    : EntityGrain(state, options, time, logger, progress, gate, models), IModelGrain
 {
     public const double DefaultMaxErrorRate = 0.05;
     private const int MaxVersions = 20;
@@ -48,6 +50,46 @@ public sealed class ModelGrain(
             State.CurrentVersionAtMs = point.TimestampMs;
         }
     }
+
+    private bool _errorRateFiring;
+    private bool _latencyFiring;
+
+    protected override void EvaluateRules(DateTime now)
+    {
+        var stats = Stats();
+        var maxErrorRate = State.Metadata.MaxErrorRate ?? DefaultMaxErrorRate;
+        var errorBreach = stats.ErrorRateMonthToDate > maxErrorRate;
+        if (errorBreach != _errorRateFiring)
+        {
+            _errorRateFiring = errorBreach;
+            Signal(Rule(AlertKind.ModelErrorRate, MetricVocabulary.Errors, errorBreach, now, stats.ErrorRateMonthToDate ?? 0, maxErrorRate,
+                errorBreach ? $"error rate {stats.ErrorRateMonthToDate:P2} is above {maxErrorRate:P2}" : "error rate is within its limit again"));
+        }
+        if (State.Metadata.MaxLatencyMs is { } maxLatency)
+        {
+            var latencyBreach = stats.LatencyMsRecentMean > maxLatency;
+            if (latencyBreach != _latencyFiring)
+            {
+                _latencyFiring = latencyBreach;
+                Signal(Rule(AlertKind.ModelLatency, MetricVocabulary.LatencyMs, latencyBreach, now, stats.LatencyMsRecentMean ?? 0, maxLatency,
+                    latencyBreach ? $"recent latency {stats.LatencyMsRecentMean:F0} ms is above {maxLatency:F0} ms" : "latency is within its limit again"));
+            }
+        }
+    }
+
+    private AlertSignal Rule(AlertKind kind, string metric, bool firing, DateTime at, double value, double expected, string summary) => new()
+    {
+        EntityKind = EntityKind.Model,
+        EntityId = Id,
+        Metric = metric,
+        Kind = kind,
+        Firing = firing,
+        At = at,
+        Score = firing ? 1 : 0,
+        Value = value,
+        Expected = expected,
+        Summary = summary,
+    };
 
     protected override EntitySummary Describe(EntitySummary summary) => summary with { Model = Stats() };
 

@@ -1,4 +1,6 @@
 using AiOps.Abstractions;
+using AiOps.Abstractions.Alerts;
+using AiOps.Grains.Series;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -13,10 +15,60 @@ public sealed class PipelineGrain(
     TimeProvider time,
     ILogger<PipelineGrain> logger,
     IngestionProgress progress,
-    PersistGate gate)
-    : EntityGrain(state, options, time, logger, progress, gate), IPipelineGrain
+    PersistGate gate,
+    [PersistentState("detectors", StorageNames.Entities)] IPersistentState<Detection.DetectorState> models)
+    : EntityGrain(state, options, time, logger, progress, gate, models), IPipelineGrain
 {
     protected override EntityKind Kind => EntityKind.Pipeline;
+
+    private bool? _failing;
+    private bool? _stale;
+
+    protected override void OnPoint(TelemetryPoint point, MetricSeries series, bool inOrder)
+    {
+        var at = DateTime.UnixEpoch.AddMilliseconds(point.TimestampMs);
+        if (point.Metric == MetricVocabulary.RunFailure && point.Value > 0)
+        {
+            _failing = true;
+            Signal(Rule(AlertKind.PipelineFailure, MetricVocabulary.RunFailure, true, at, point.Value, $"pipeline run failed ({point.Value:G} failure(s))"));
+        }
+        else if (point.Metric == MetricVocabulary.RunSuccess && inOrder && _failing != false)
+        {
+            _failing = false;
+            Signal(Rule(AlertKind.PipelineFailure, MetricVocabulary.RunFailure, false, at, 0, "pipeline ran successfully again"));
+        }
+    }
+
+    protected override void EvaluateRules(DateTime now)
+    {
+        var stats = Stats();
+        if (stats.Fresh is not { } fresh) return;
+        if (!fresh && _stale != true)
+        {
+            _stale = true;
+            Signal(Rule(AlertKind.FreshnessBreach, MetricVocabulary.RunSuccess, true, now, stats.SecondsSinceLastSuccess ?? 0,
+                $"no successful run for {stats.SecondsSinceLastSuccess:F0} s (SLA {stats.FreshnessSlaSeconds:F0} s)", stats.FreshnessSlaSeconds));
+        }
+        else if (fresh && _stale == true)
+        {
+            _stale = false;
+            Signal(Rule(AlertKind.FreshnessBreach, MetricVocabulary.RunSuccess, false, now, stats.SecondsSinceLastSuccess ?? 0, "data is fresh again", stats.FreshnessSlaSeconds));
+        }
+    }
+
+    private AlertSignal Rule(AlertKind kind, string metric, bool firing, DateTime at, double value, string summary, double? expected = null) => new()
+    {
+        EntityKind = EntityKind.Pipeline,
+        EntityId = Id,
+        Metric = metric,
+        Kind = kind,
+        Firing = firing,
+        At = at,
+        Score = firing ? 1 : 0,
+        Value = value,
+        Expected = expected,
+        Summary = summary,
+    };
 
     protected override EntitySummary Describe(EntitySummary summary) => summary with { Pipeline = Stats() };
 
@@ -84,7 +136,7 @@ public sealed class PipelineGrain(
     /// Without a declared SLA, a pipeline is expected to succeed about as often as it has: twice the
     /// median gap between its recent successes (at least five minutes), once it has three of them.
     /// </summary>
-    private static double? InferredSlaSeconds(Series.MetricSeries? success)
+    private static double? InferredSlaSeconds(MetricSeries? success)
     {
         if (success is null) return null;
         var times = success.Raw(64).Select(p => p.TimestampMs).ToArray();

@@ -18,6 +18,7 @@ public sealed class MetricSeries
 {
     private readonly long[] _rawT;
     private readonly double[] _rawV;
+    private readonly float[] _rawScore; // anomaly score of each raw point, NaN when not scored
     private int _rawHead; // next write slot
     private int _rawCount;
     private readonly BucketRing _hourly;
@@ -29,6 +30,8 @@ public sealed class MetricSeries
         Aggregation = MetricVocabulary.AggregationOf(name);
         _rawT = new long[retention.RawPoints];
         _rawV = new double[retention.RawPoints];
+        _rawScore = new float[retention.RawPoints];
+        Array.Fill(_rawScore, float.NaN);
         var gauge = Aggregation == MetricAggregation.Gauge;
         _hourly = new BucketRing(retention.HourlyBuckets, TimeSpan.FromHours(1), gauge);
         _daily = new BucketRing(retention.DailyBuckets, TimeSpan.FromDays(1), gauge);
@@ -44,7 +47,7 @@ public sealed class MetricSeries
     internal BucketRing Hourly => _hourly;
     internal BucketRing Daily => _daily;
 
-    public int ApproximateBytes => _rawT.Length * 16 + _hourly.ApproximateBytes + _daily.ApproximateBytes + 64;
+    public int ApproximateBytes => _rawT.Length * 20 + _hourly.ApproximateBytes + _daily.ApproximateBytes + 64;
 
     /// <summary>Adds a point; returns true when it is in time order (it then joins the raw window).</summary>
     public bool Add(long timestampMs, double value)
@@ -58,19 +61,35 @@ public sealed class MetricSeries
         LastValue = value;
         _rawT[_rawHead] = timestampMs;
         _rawV[_rawHead] = value;
+        _rawScore[_rawHead] = float.NaN;
         _rawHead = (_rawHead + 1) % _rawT.Length;
         if (_rawCount < _rawT.Length) _rawCount++;
         return true;
     }
 
-    public IEnumerable<(long TimestampMs, double Value)> Raw(int limit)
+    /// <summary>Records the anomaly score of the point just added in time order.</summary>
+    public void ScoreLast(double score) => _rawScore[(_rawHead - 1 + _rawT.Length) % _rawT.Length] = (float)score;
+
+    /// <summary>Median of the last <paramref name="n"/> raw values before the newest (what "normal" looked like).</summary>
+    public double? RecentMedian(int n)
+    {
+        var values = Raw(n + 1).Select(p => p.Value).ToArray();
+        if (values.Length < 2) return null;
+        var prior = values[..^1];
+        Array.Sort(prior);
+        return prior[prior.Length / 2];
+    }
+
+    public IEnumerable<(long TimestampMs, double Value)> Raw(int limit) => RawScored(limit).Select(p => (p.TimestampMs, p.Value));
+
+    private IEnumerable<(long TimestampMs, double Value, float Score)> RawScored(int limit)
     {
         var n = Math.Min(limit, _rawCount);
         var start = (_rawHead - n + _rawT.Length) % _rawT.Length;
         for (var k = 0; k < n; k++)
         {
             var i = (start + k) % _rawT.Length;
-            yield return (_rawT[i], _rawV[i]);
+            yield return (_rawT[i], _rawV[i], _rawScore[i]);
         }
     }
 
@@ -88,7 +107,9 @@ public sealed class MetricSeries
     {
         if (resolution == SeriesResolution.Raw)
         {
-            return Raw(limit).Select(p => new SeriesPoint(DateTime.UnixEpoch.AddMilliseconds(p.TimestampMs), p.Value, 1, null, null)).ToList();
+            return RawScored(limit)
+                .Select(p => new SeriesPoint(DateTime.UnixEpoch.AddMilliseconds(p.TimestampMs), p.Value, 1, null, null, float.IsNaN(p.Score) ? null : Math.Round(p.Score, 4)))
+                .ToList();
         }
         var ring = resolution == SeriesResolution.Hour ? _hourly : _daily;
         var gauge = Aggregation == MetricAggregation.Gauge;
@@ -108,12 +129,12 @@ public sealed class MetricSeries
         w.Write(LastValue);
         w.Write(LastTimestampMs);
         w.Write(_rawCount);
-        foreach (var (t, v) in Raw(_rawCount)) { w.Write(t); w.Write(v); }
+        foreach (var (t, v, score) in RawScored(_rawCount)) { w.Write(t); w.Write(v); w.Write(score); }
         _hourly.Write(w);
         _daily.Write(w);
     }
 
-    internal static MetricSeries Read(BinaryReader r, Func<string, SeriesRetention> retentionFor)
+    internal static MetricSeries Read(BinaryReader r, Func<string, SeriesRetention> retentionFor, int format)
     {
         var name = r.ReadString();
         var s = new MetricSeries(name, retentionFor(name))
@@ -128,10 +149,12 @@ public sealed class MetricSeries
         {
             var t = r.ReadInt64();
             var v = r.ReadDouble();
+            var score = format >= 2 ? r.ReadSingle() : float.NaN;
             if (k >= n - s._rawT.Length) // retention may have shrunk since the state was written
             {
                 s._rawT[s._rawHead] = t;
                 s._rawV[s._rawHead] = v;
+                s._rawScore[s._rawHead] = score;
                 s._rawHead = (s._rawHead + 1) % s._rawT.Length;
                 if (s._rawCount < s._rawT.Length) s._rawCount++;
             }

@@ -97,7 +97,54 @@ public static class EntitiesApi
             .RequireAuthorization(Security.Policies.Operate);
         group.MapGet("/{id}/metrics/{metric}", (IClusterClient client, string id, string metric, string? resolution, int? limit) =>
                 SeriesAsync(client, kind, id, metric, resolution, limit))
-            .WithName($"Get{name}Series").WithSummary($"A {singular} metric's recent series (raw, hour or day resolution)");
+            .WithName($"Get{name}Series").WithSummary($"A {singular} metric's recent series (raw, hour or day resolution; raw points carry their anomaly score)");
+        group.MapGet("/{id}/anomalies", (IClusterClient client, string id, int? limit) => AnomaliesAsync(client, kind, id, limit))
+            .WithName($"Get{name}Anomalies").WithSummary($"A {singular}'s open anomalies and the recent anomaly scores of each of its metrics");
+        if (kind == EntityKind.CostCenter)
+        {
+            group.MapGet("/{id}/forecast", (IClusterClient client, string id, int? horizon) => ForecastAsync(client, id, horizon))
+                .WithName("GetCostCenterForecast")
+                .WithSummary("Hourly spend forecast with 80% and 95% prediction intervals, month-end spend and budget-breach outlook")
+                .WithDescription("`horizon`: hours of forecast points to return (1-1488, default: to the end of the month). The month-end outlook always covers the whole month.");
+        }
+    }
+
+    public sealed record MetricScores(string Metric, double? LastScore, IReadOnlyList<SeriesPoint> Recent);
+
+    public sealed record AnomalyView(IReadOnlyList<OpenAnomaly> OpenAnomalies, IReadOnlyList<MetricScores> Metrics);
+
+    private static async Task<Results<Ok<AnomalyView>, NotFound<ProblemDetails>, ValidationProblem>> AnomaliesAsync(IClusterClient client, EntityKind kind, string id, int? limit)
+    {
+        if (InvalidId(id) is { } invalid) return invalid;
+        if (limit is < 1 or > 64)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["limit must be between 1 and 64."] });
+        var grain = client.GetEntity(kind, id);
+        var summary = await grain.GetSummaryAsync();
+        if (summary.EventsApplied == 0 && !summary.Registered) return NotFound(kind, id);
+        var metrics = new List<MetricScores>();
+        foreach (var m in summary.Metrics)
+        {
+            var series = await grain.GetSeriesAsync(m.Name, SeriesResolution.Raw, limit ?? 20);
+            var points = series?.Points ?? [];
+            metrics.Add(new MetricScores(m.Name, points.LastOrDefault(p => p.AnomalyScore is not null)?.AnomalyScore, points));
+        }
+        return TypedResults.Ok(new AnomalyView(summary.OpenAnomalies, metrics));
+    }
+
+    private static async Task<Results<Ok<SpendForecast>, NotFound<ProblemDetails>, ValidationProblem, ProblemHttpResult>> ForecastAsync(IClusterClient client, string id, int? horizon)
+    {
+        if (InvalidId(id) is { } invalid) return invalid;
+        if (horizon is < 1 or > 1488)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["horizon"] = ["horizon must be between 1 and 1488 hours."] });
+        var grain = client.GetGrain<ICostCenterGrain>(id);
+        var summary = await grain.GetSummaryAsync();
+        if (summary.EventsApplied == 0 && !summary.Registered) return NotFound(EntityKind.CostCenter, id);
+        var now = DateTime.UtcNow;
+        var toMonthEnd = (int)Math.Ceiling((new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1) - now).TotalHours);
+        var result = await grain.GetForecastAsync(horizon ?? Math.Max(1, toMonthEnd));
+        if (result.Forecast is null)
+            return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "No forecast yet", detail: result.Problem);
+        return TypedResults.Ok(result.Forecast);
     }
 
     internal static ValidationProblem? InvalidId(string id) => Limits.IsValidId(id)

@@ -1,0 +1,56 @@
+using AiOps.Intelligence;
+
+namespace AiOps.Grains.Detection;
+
+/// <summary>Persisted detector models of one entity, one per metric series (separate from the entity state: larger, written less often).</summary>
+public sealed class DetectorState
+{
+    public Dictionary<string, byte[]> Models { get; set; } = [];
+}
+
+/// <summary>
+/// One online <see cref="AnomalyDetector"/> per metric series of an entity. Owned by a non-reentrant
+/// grain, so single-threaded use is guaranteed.
+/// </summary>
+public sealed class DetectorSet
+{
+    private readonly Dictionary<string, AnomalyDetector> _detectors = new(StringComparer.Ordinal);
+
+    public bool Dirty { get; private set; }
+
+    public int Count => _detectors.Count;
+
+    public int EstimatedBytes => _detectors.Values.Sum(d => d.EstimatedBytes);
+
+    public double Score(string metric, long timestampMs, double value)
+    {
+        if (!_detectors.TryGetValue(metric, out var detector))
+        {
+            detector = new AnomalyDetector();
+            _detectors[metric] = detector;
+        }
+        Dirty = true;
+        return detector.Score(DateTime.UnixEpoch.AddMilliseconds(timestampMs), value);
+    }
+
+    public void Load(DetectorState state)
+    {
+        foreach (var (metric, bytes) in state.Models)
+        {
+            try
+            {
+                _detectors[metric] = AnomalyDetector.Deserialize(bytes);
+            }
+            catch (Exception)
+            {
+                // A model written by an incompatible version: start learning again rather than fail the grain.
+            }
+        }
+    }
+
+    public void SaveTo(DetectorState state)
+    {
+        state.Models = _detectors.ToDictionary(kv => kv.Key, kv => kv.Value.Serialize(), StringComparer.Ordinal);
+        Dirty = false;
+    }
+}
