@@ -24,6 +24,7 @@ public static class IngestBench
 
         var settings = new Dictionary<string, string?>();
         if (args.Get("flush-ms") is { } flush) settings["AiOps:Ingestion:MaxFlushDelay"] = TimeSpan.FromMilliseconds(int.Parse(flush)).ToString();
+        if (args.Get("no-detection") is not null) settings["AiOps:Grains:Detection"] = "false";
         if (args.Get("direct") is not null) settings["AiOps:Ingestion:DirectGrainCalls"] = "true";
         if (args.Get("queues") is { } queues) settings["AiOps:StreamQueues"] = queues;
         await using var server = await BenchServer.StartAsync(settings);

@@ -6,6 +6,7 @@ using AiOps.Bench;
 //   dotnet run -c Release --project bench/AiOps.Bench -- state [--entities 10000]
 //   dotnet run -c Release --project bench/AiOps.Bench -- coldstart
 //   dotnet run -c Release --project bench/AiOps.Bench -- crash
+//   dotnet run -c Release --project bench/AiOps.Bench -- alert-latency [--max-rate 300000] [--probes 120] [--shares 0,10,50]
 var command = args.FirstOrDefault() ?? "help";
 var options = BenchArgs.Parse(args.Skip(1).ToArray());
 return command switch
@@ -14,11 +15,12 @@ return command switch
     "state" => await StateBench.RunAsync(options),
     "coldstart" => await ColdStartBench.RunAsync(options),
     "crash" => await CrashBench.RunAsync(options),
+    "alert-latency" => await AlertLatencyBench.RunAsync(options),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: AiOps.Bench ingest|state|coldstart|crash [--option value ...]");
+    Console.Error.WriteLine("usage: AiOps.Bench ingest|state|coldstart|crash|alert-latency [--option value ...]");
     return 2;
 }
