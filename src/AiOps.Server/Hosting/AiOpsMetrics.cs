@@ -1,8 +1,13 @@
 using System.Diagnostics.Metrics;
+using AiOps.Grains.Entities;
 
 namespace AiOps.Server.Hosting;
 
-/// <summary>The application's own OpenTelemetry instruments (meter <c>AiOps</c>).</summary>
+/// <summary>
+/// The application's own OpenTelemetry instruments (meter <c>AiOps</c>). Other parts of the application
+/// (grains, alerting) create instruments on a meter of the same name; the OpenTelemetry registration
+/// listens to the name, so all of them are exported together.
+/// </summary>
 public sealed class AiOpsMetrics
 {
     public const string MeterName = "AiOps";
@@ -10,14 +15,24 @@ public sealed class AiOpsMetrics
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _published;
     private readonly Counter<long> _streamMessages;
+    private readonly IngestionProgress _progress;
 
-    public AiOpsMetrics(IMeterFactory meterFactory)
+    public AiOpsMetrics(IMeterFactory meterFactory, IngestionProgress progress)
     {
+        _progress = progress;
         var meter = meterFactory.Create(MeterName);
         _accepted = meter.CreateCounter<long>("aiops.telemetry.events.accepted", "{event}", "Telemetry events accepted by the API.");
         _rejected = meter.CreateCounter<long>("aiops.telemetry.events.rejected", "{event}", "Telemetry events rejected, by the field at fault.");
         _published = meter.CreateCounter<long>("aiops.telemetry.events.published", "{event}", "Telemetry events handed to the entity streams.");
         _streamMessages = meter.CreateCounter<long>("aiops.telemetry.stream.batches", "{batch}", "Per-entity batches published to the streams.");
+        // Per process. Embedded mode: the exact backlog. Cluster mode: grains apply events other silos published,
+        // so the cluster-wide backlog is sum(events.published) - sum(events.consumed), not a sum of this gauge.
+        meter.CreateObservableCounter("aiops.telemetry.events.consumed", () => _progress.Consumed, "{event}",
+            "Telemetry events taken off the streams by this silo's entity grains.");
+        meter.CreateObservableGauge("aiops.telemetry.stream.backlog", () => _progress.Backlog, "{event}",
+            "Events published by this silo and not yet taken off the streams by its grains (exact in embedded mode; in a cluster use published - consumed summed over silos).");
+        meter.CreateObservableGauge("aiops.telemetry.stream.lag", ObserveLag, "ms",
+            "Mean delay from publishing a batch to an entity grain taking it, over the batches consumed since the previous collection.");
         Meter = meter;
     }
 
@@ -31,5 +46,17 @@ public sealed class AiOpsMetrics
     {
         _published.Add(events);
         _streamMessages.Add(batches);
+    }
+
+    /// <summary>
+    /// The mean lag since the previous collection. With no batch consumed in between: 0 when nothing is
+    /// waiting (an idle pipeline has no delay), no measurement when events are waiting (the lag is unknown;
+    /// the backlog gauge shows the stall).
+    /// </summary>
+    private IEnumerable<Measurement<double>> ObserveLag()
+    {
+        var mean = _progress.TakeMeanLagMs();
+        if (mean is { } ms) yield return new Measurement<double>(ms);
+        else if (_progress.Backlog == 0) yield return new Measurement<double>(0);
     }
 }
