@@ -25,7 +25,6 @@ public sealed class GrainTests : IClassFixture<GrainTests.Cluster>
                 silo.AddMemoryStreams(StreamNames.Provider, b => b.ConfigureStreamPubSub(Orleans.Streams.StreamPubSubType.ImplicitOnly));
                 silo.Services.AddSingleton(TimeProvider.System);
                 silo.Services.AddSingleton<IngestionProgress>();
-                silo.Services.AddSingleton<PersistGate>();
                 silo.Services.Configure<EntityGrainOptions>(o => o.DigestInterval = TimeSpan.FromMilliseconds(100));
             });
             builder.ConfigureClient(client => client.AddMemoryStreams(StreamNames.Provider));

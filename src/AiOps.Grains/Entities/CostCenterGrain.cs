@@ -18,9 +18,8 @@ public sealed class CostCenterGrain(
     TimeProvider time,
     ILogger<CostCenterGrain> logger,
     IngestionProgress progress,
-    PersistGate gate,
     [PersistentState("detectors", StorageNames.Entities)] IPersistentState<DetectorState> models)
-    : EntityGrain(state, options, time, logger, progress, gate, models), ICostCenterGrain
+    : EntityGrain(state, options, time, logger, progress, models), ICostCenterGrain
 {
     private const int TopBreakdown = 20;
     public const int MinForecastHistoryHours = 24;

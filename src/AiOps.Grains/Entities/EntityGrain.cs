@@ -23,7 +23,6 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private readonly EntityGrainOptions _options;
     private readonly ILogger _logger;
     private readonly IngestionProgress? _progress;
-    private readonly PersistGate? _gate;
     private readonly Dictionary<string, MetricSeries> _series = new(StringComparer.Ordinal);
     private RecentIds _eventIds = null!;
     private RecentIds _batchIds = null!;
@@ -38,11 +37,10 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private readonly List<AlertSignal> _signals = [];
     private long _batchPublishedAtMs;
 
-    protected EntityGrain(IPersistentState<EntityState> state, IOptions<EntityGrainOptions> options, TimeProvider time, ILogger logger, IngestionProgress? progress = null, PersistGate? gate = null, IPersistentState<DetectorState>? models = null)
+    protected EntityGrain(IPersistentState<EntityState> state, IOptions<EntityGrainOptions> options, TimeProvider time, ILogger logger, IngestionProgress? progress = null, IPersistentState<DetectorState>? models = null)
     {
         _models = models;
         _progress = progress;
-        _gate = gate;
         _state = state;
         _options = options.Value;
         Time = time;
@@ -289,8 +287,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     {
         if (_models is null || !_detectors.Dirty) return;
         _detectors.SaveTo(_models.State);
-        if (_gate is null) await _models.WriteStateAsync();
-        else await _gate.RunAsync(() => _models.WriteStateAsync());
+        await _models.WriteStateAsync();
     }
 
     /// <summary>Memory held by this entity's detectors (for the benchmarks).</summary>
@@ -403,8 +400,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private async Task SaveAsync()
     {
         State.Data = SaveData();
-        if (_gate is null) await _state.WriteStateAsync();
-        else await _gate.RunAsync(() => _state.WriteStateAsync());
+        await _state.WriteStateAsync();
         _dirty = false;
     }
 

@@ -26,9 +26,6 @@ public sealed class EntityGrainOptions
     /// <summary>How often a cost center refreshes its spend forecast (when new spend arrived).</summary>
     public TimeSpan ForecastInterval { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Entity state writes in flight at once per silo (1 suits SQLite's single writer; more for PostgreSQL).</summary>
-    public int MaxConcurrentWrites { get; set; } = 1;
-
     /// <summary>Event ids remembered per entity for deduplication.</summary>
     public int RecentEventIds { get; set; } = 512;
 

@@ -15,9 +15,8 @@ public sealed class ModelGrain(
     TimeProvider time,
     ILogger<ModelGrain> logger,
     IngestionProgress progress,
-    PersistGate gate,
     [PersistentState("detectors", StorageNames.Entities)] IPersistentState<Detection.DetectorState> models)
-    : EntityGrain(state, options, time, logger, progress, gate, models), IModelGrain
+    : EntityGrain(state, options, time, logger, progress, models), IModelGrain
 {
     public const double DefaultMaxErrorRate = 0.05;
     private const int MaxVersions = 20;

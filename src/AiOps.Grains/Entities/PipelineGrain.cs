@@ -15,9 +15,8 @@ public sealed class PipelineGrain(
     TimeProvider time,
     ILogger<PipelineGrain> logger,
     IngestionProgress progress,
-    PersistGate gate,
     [PersistentState("detectors", StorageNames.Entities)] IPersistentState<Detection.DetectorState> models)
-    : EntityGrain(state, options, time, logger, progress, gate, models), IPipelineGrain
+    : EntityGrain(state, options, time, logger, progress, models), IPipelineGrain
 {
     protected override EntityKind Kind => EntityKind.Pipeline;
 

@@ -52,9 +52,6 @@ public static class ServerExtensions
         builder.Services.AddHostedService<BootstrapKeyService>();
         builder.Services.AddAiOpsSecurity();
         builder.Services.AddSingleton<IngestionProgress>();
-        builder.Services.AddSingleton<PersistGate>();
-        if (options.Mode == DeploymentMode.Cluster)
-            builder.Services.PostConfigure<EntityGrainOptions>(o => o.MaxConcurrentWrites = Math.Max(o.MaxConcurrentWrites, 8));
         // Stop order is the reverse: publisher flushes, then the drain saves grains, then the silo stops.
         builder.Services.AddHostedService<ShutdownDrainService>();
         builder.Services.AddSingleton<TelemetryPublisher>();
@@ -64,6 +61,8 @@ public static class ServerExtensions
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromMinutes(2));
         return builder;
     }
+
+    private const string SqliteStorageName = "entities-sqlite";
 
     private static void ConfigureSilo(ISiloBuilder silo, AiOpsOptions options)
     {
@@ -76,11 +75,13 @@ public static class ServerExtensions
         if (options.Mode == DeploymentMode.Embedded)
         {
             silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
-            silo.AddAdoNetGrainStorage(StorageNames.Entities, o =>
+            silo.AddAdoNetGrainStorage(SqliteStorageName, o =>
             {
                 o.Invariant = "System.Data.SQLite";
                 o.ConnectionString = options.SqliteConnectionString;
             });
+            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Entities,
+                (sp, _) => new SingleWriterGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(SqliteStorageName)));
             silo.AddMemoryStreams(StreamNames.Provider, b =>
             {
                 b.ConfigurePartitioning(options.StreamQueues);
