@@ -21,7 +21,8 @@ case "$command" in
     ;;
   run)
     deploy/local/install-deps.sh runtime
-    exec dotnet run -c Release --project src/AiOps.Server "$@"
+    # Data under ./data of the checkout (dotnet run would otherwise resolve it in the project folder).
+    exec dotnet run -c Release --project src/AiOps.Server -- --AiOps:DataDirectory="$PWD/data" "$@"
     ;;
   *)
     echo "usage: ./build.sh test [dotnet test args...] | ./build.sh run [server args...]" >&2
