@@ -14,7 +14,9 @@ public static class StateBench
     public static async Task<int> RunAsync(BenchArgs args)
     {
         var entities = args.Int("entities", 10_000);
-        await using var server = await BenchServer.StartAsync(new Dictionary<string, string?> { ["AiOps:Grains:PersistInterval"] = "01:00:00" });
+        var settings = new Dictionary<string, string?> { ["AiOps:Grains:PersistInterval"] = "01:00:00" };
+        if (args.Get("no-detection") is not null) settings["AiOps:Grains:Detection"] = "false"; // memory without ML models
+        await using var server = await BenchServer.StartAsync(settings);
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         var before = Process.GetCurrentProcess().WorkingSet64;
         var managedBefore = GC.GetTotalMemory(true);
