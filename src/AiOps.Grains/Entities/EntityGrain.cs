@@ -267,6 +267,21 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         };
     }
 
+    /// <summary>A rule-based signal (score 1 while firing) about this entity.</summary>
+    protected AlertSignal RuleSignal(AlertKind kind, string metric, bool firing, DateTime at, double value, string summary, double? expected = null) => new()
+    {
+        EntityKind = Kind,
+        EntityId = Id,
+        Metric = metric,
+        Kind = kind,
+        Firing = firing,
+        At = at,
+        Score = firing ? 1 : 0,
+        Value = value,
+        Expected = expected,
+        Summary = summary,
+    };
+
     /// <summary>Queues a signal for the alerting path; sent after the current batch or timer tick.</summary>
     protected void Signal(AlertSignal signal) => _signals.Add(signal);
 

@@ -61,8 +61,8 @@ public sealed class ModelGrain(
         if (errorBreach != _errorRateFiring)
         {
             _errorRateFiring = errorBreach;
-            Signal(Rule(AlertKind.ModelErrorRate, MetricVocabulary.Errors, errorBreach, now, stats.ErrorRateMonthToDate ?? 0, maxErrorRate,
-                errorBreach ? $"error rate {stats.ErrorRateMonthToDate:P2} is above {maxErrorRate:P2}" : "error rate is within its limit again"));
+            Signal(RuleSignal(AlertKind.ModelErrorRate, MetricVocabulary.Errors, errorBreach, now, stats.ErrorRateMonthToDate ?? 0,
+                errorBreach ? $"error rate {stats.ErrorRateMonthToDate:P2} is above {maxErrorRate:P2}" : "error rate is within its limit again", maxErrorRate));
         }
         if (State.Metadata.MaxLatencyMs is { } maxLatency)
         {
@@ -70,25 +70,12 @@ public sealed class ModelGrain(
             if (latencyBreach != _latencyFiring)
             {
                 _latencyFiring = latencyBreach;
-                Signal(Rule(AlertKind.ModelLatency, MetricVocabulary.LatencyMs, latencyBreach, now, stats.LatencyMsRecentMean ?? 0, maxLatency,
-                    latencyBreach ? $"recent latency {stats.LatencyMsRecentMean:F0} ms is above {maxLatency:F0} ms" : "latency is within its limit again"));
+                Signal(RuleSignal(AlertKind.ModelLatency, MetricVocabulary.LatencyMs, latencyBreach, now, stats.LatencyMsRecentMean ?? 0,
+                    latencyBreach ? $"recent latency {stats.LatencyMsRecentMean:F0} ms is above {maxLatency:F0} ms" : "latency is within its limit again", maxLatency));
             }
         }
     }
 
-    private AlertSignal Rule(AlertKind kind, string metric, bool firing, DateTime at, double value, double expected, string summary) => new()
-    {
-        EntityKind = EntityKind.Model,
-        EntityId = Id,
-        Metric = metric,
-        Kind = kind,
-        Firing = firing,
-        At = at,
-        Score = firing ? 1 : 0,
-        Value = value,
-        Expected = expected,
-        Summary = summary,
-    };
 
     protected override EntitySummary Describe(EntitySummary summary) => summary with { Model = Stats() };
 

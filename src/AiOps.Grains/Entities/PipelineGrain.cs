@@ -29,12 +29,12 @@ public sealed class PipelineGrain(
         if (point.Metric == MetricVocabulary.RunFailure && point.Value > 0)
         {
             _failing = true;
-            Signal(Rule(AlertKind.PipelineFailure, MetricVocabulary.RunFailure, true, at, point.Value, $"pipeline run failed ({point.Value:G} failure(s))"));
+            Signal(RuleSignal(AlertKind.PipelineFailure, MetricVocabulary.RunFailure, true, at, point.Value, $"pipeline run failed ({point.Value:G} failure(s))"));
         }
         else if (point.Metric == MetricVocabulary.RunSuccess && inOrder && _failing != false)
         {
             _failing = false;
-            Signal(Rule(AlertKind.PipelineFailure, MetricVocabulary.RunFailure, false, at, 0, "pipeline ran successfully again"));
+            Signal(RuleSignal(AlertKind.PipelineFailure, MetricVocabulary.RunFailure, false, at, 0, "pipeline ran successfully again"));
         }
     }
 
@@ -45,29 +45,16 @@ public sealed class PipelineGrain(
         if (!fresh && _stale != true)
         {
             _stale = true;
-            Signal(Rule(AlertKind.FreshnessBreach, MetricVocabulary.RunSuccess, true, now, stats.SecondsSinceLastSuccess ?? 0,
+            Signal(RuleSignal(AlertKind.FreshnessBreach, MetricVocabulary.RunSuccess, true, now, stats.SecondsSinceLastSuccess ?? 0,
                 $"no successful run for {stats.SecondsSinceLastSuccess:F0} s (SLA {stats.FreshnessSlaSeconds:F0} s)", stats.FreshnessSlaSeconds));
         }
         else if (fresh && _stale == true)
         {
             _stale = false;
-            Signal(Rule(AlertKind.FreshnessBreach, MetricVocabulary.RunSuccess, false, now, stats.SecondsSinceLastSuccess ?? 0, "data is fresh again", stats.FreshnessSlaSeconds));
+            Signal(RuleSignal(AlertKind.FreshnessBreach, MetricVocabulary.RunSuccess, false, now, stats.SecondsSinceLastSuccess ?? 0, "data is fresh again", stats.FreshnessSlaSeconds));
         }
     }
 
-    private AlertSignal Rule(AlertKind kind, string metric, bool firing, DateTime at, double value, string summary, double? expected = null) => new()
-    {
-        EntityKind = EntityKind.Pipeline,
-        EntityId = Id,
-        Metric = metric,
-        Kind = kind,
-        Firing = firing,
-        At = at,
-        Score = firing ? 1 : 0,
-        Value = value,
-        Expected = expected,
-        Summary = summary,
-    };
 
     protected override EntitySummary Describe(EntitySummary summary) => summary with { Pipeline = Stats() };
 

@@ -16,42 +16,25 @@ public sealed class SingleWriterGrainStorage(IGrainStorage inner) : IGrainStorag
     private readonly SemaphoreSlim _readers = new(2, 2);
 
     /// <summary>Reads block a thread too (activation storms): at most two at once.</summary>
-    public async Task ReadStateAsync<T>(string grainType, GrainId grainId, IGrainState<T> grainState)
-    {
-        await _readers.WaitAsync();
-        try
-        {
-            await inner.ReadStateAsync(grainType, grainId, grainState);
-        }
-        finally
-        {
-            _readers.Release();
-        }
-    }
+    public Task ReadStateAsync<T>(string grainType, GrainId grainId, IGrainState<T> grainState) =>
+        Gated(_readers, () => inner.ReadStateAsync(grainType, grainId, grainState));
 
-    public async Task WriteStateAsync<T>(string grainType, GrainId grainId, IGrainState<T> grainState)
-    {
-        await _writer.WaitAsync();
-        try
-        {
-            await inner.WriteStateAsync(grainType, grainId, grainState);
-        }
-        finally
-        {
-            _writer.Release();
-        }
-    }
+    public Task WriteStateAsync<T>(string grainType, GrainId grainId, IGrainState<T> grainState) =>
+        Gated(_writer, () => inner.WriteStateAsync(grainType, grainId, grainState));
 
-    public async Task ClearStateAsync<T>(string grainType, GrainId grainId, IGrainState<T> grainState)
+    public Task ClearStateAsync<T>(string grainType, GrainId grainId, IGrainState<T> grainState) =>
+        Gated(_writer, () => inner.ClearStateAsync(grainType, grainId, grainState));
+
+    private static async Task Gated(SemaphoreSlim gate, Func<Task> operation)
     {
-        await _writer.WaitAsync();
+        await gate.WaitAsync();
         try
         {
-            await inner.ClearStateAsync(grainType, grainId, grainState);
+            await operation();
         }
         finally
         {
-            _writer.Release();
+            gate.Release();
         }
     }
 }
