@@ -18,6 +18,7 @@ public static class AlertLatencyBench
     {
         var maxRate = args.Int("max-rate", 300_000);
         var probes = args.Int("probes", 120);
+        var trace = args.Get("trace") is not null; // print every probe: latency(request duration / GC pause during the request), ms
         var shares = (args.Get("shares") ?? "0,10,50").Split(',').Select(int.Parse).ToArray();
         Console.WriteLine($"alert latency: {probes} probes per load level; load levels {string.Join(", ", shares.Select(s => $"{s}%"))} of {maxRate:N0} events/s");
 
@@ -74,12 +75,15 @@ public static class AlertLatencyBench
 
             var latencies = new List<double>();
             var sent = new Dictionary<string, long>();
+            var postMs = new Dictionary<string, (double Post, double Gc)>();
             for (var p = 0; p < probes; p++)
             {
                 var id = $"{prefix}{p}";
                 var body = $$"""[{"entity":{"kind":"model","id":"{{id}}"},"metric":"latency_ms","value":5000,"timestamp":"{{start.AddMinutes(400):yyyy-MM-ddTHH:mm:ssZ}}"}]""";
                 sent[id] = Stopwatch.GetTimestamp();
+                var pause0 = GC.GetTotalPauseDuration();
                 await Post(http, body);
+                postMs[id] = (Stopwatch.GetElapsedTime(sent[id]).TotalMilliseconds, (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds);
                 await Task.Delay(50);
             }
             var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -88,6 +92,8 @@ public static class AlertLatencyBench
             var achieved = await (load is Task<double> t ? t : Task.FromResult(0.0));
             foreach (var (id, t0) in sent)
                 if (received.TryGetValue(id, out var t1)) latencies.Add(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds);
+            if (trace)
+                Console.WriteLine(string.Join(" ", sent.Select(kv => received.TryGetValue(kv.Key, out var r) ? Stopwatch.GetElapsedTime(kv.Value, r).TotalMilliseconds.ToString("F0") + $"({postMs[kv.Key].Post:F0}/{postMs[kv.Key].Gc:F0})" : "-")));
             latencies.Sort();
             var missing = sent.Count - latencies.Count;
             Console.WriteLine(latencies.Count == 0

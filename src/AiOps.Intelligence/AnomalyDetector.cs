@@ -57,6 +57,8 @@ public sealed class AnomalyDetector
     private readonly TailCalibrator _calNovelty;
     private float[]? _sorted;               // sorted snapshot of the history at the last training (value distribution)
     private double _spread;                 // robust spread of that snapshot
+    private Task<TrainedModel>? _pending;   // a training running on the Trainer
+    private long _pendingSince;             // _sinceTrain when that training took its snapshot
 
     public AnomalyDetector(AnomalyDetectorOptions? options = null)
     {
@@ -72,6 +74,16 @@ public sealed class AnomalyDetector
     }
 
     public AnomalyDetectorOptions Options => _o;
+
+    /// <summary>
+    /// Where (re-)trainings run. Null (the default): inline, inside <see cref="Score"/> — deterministic, what the
+    /// CLI and the benchmarks use. Set: the training runs there on a snapshot of the history while this detector
+    /// keeps scoring with its current model, and the new model is adopted at the first point after it is ready.
+    /// </summary>
+    public IDetectorTrainer? Trainer { get; set; }
+
+    /// <summary>True while a training runs on the <see cref="Trainer"/>.</summary>
+    public bool TrainingPending => _pending is not null;
 
     private static long s_trainTicks;
     private static long s_trainCount;
@@ -122,6 +134,7 @@ public sealed class AnomalyDetector
     /// <summary>Scores one point (online, causal) and then learns from it. Returns an anomaly score in [0,1].</summary>
     public double Score(DateTime timestampUtc, double value)
     {
+        if (_pending is { IsCompleted: true }) AdoptPending();
         long ticks = timestampUtc.Ticks;
         HandleTime(ticks);
         if (double.IsNaN(value) || double.IsInfinity(value))
@@ -231,7 +244,8 @@ public sealed class AnomalyDetector
             || (trained && _sinceTrain >= _o.RetrainEvery)
             || (trained && _count < 4 * _o.MinTrainPoints && _sinceTrain >= _o.MinTrainPoints))
         {
-            Retrain();
+            if (Trainer is null) Retrain();
+            else if (_pending is null) StartTraining(Trainer);
         }
         return score;
     }
@@ -349,24 +363,57 @@ public sealed class AnomalyDetector
     private void Retrain()
     {
         _sinceTrain = 0;
+        Install(Fit(Snapshot()));
+    }
+
+    private double[] Snapshot()
+    {
         int avail = Available;
         var hist = new double[avail];
         for (int i = 0; i < avail; i++) hist[i] = Back(avail - i);
+        return hist;
+    }
 
+    private void StartTraining(IDetectorTrainer trainer)
+    {
+        var hist = Snapshot();
+        _pendingSince = _sinceTrain;
+        _pending = trainer.Run(() => Fit(hist));
+    }
+
+    private void AdoptPending()
+    {
+        var pending = _pending!;
+        _pending = null;
+        // Points scored since the snapshot count towards the next training.
+        _sinceTrain = Math.Max(0, _sinceTrain - _pendingSince);
+        if (pending.IsCompletedSuccessfully) Install(pending.Result);
+    }
+
+    /// <summary>Everything a training produces, computed from a snapshot of the history without touching the live state.</summary>
+    private sealed record TrainedModel(int Period, float[] Sorted, double Spread, ShapeFit? Fine, ShapeFit? Coarse);
+
+    private TrainedModel Fit(double[] hist)
+    {
+        // Reads only immutable settings and values captured now; safe on another thread.
+        int avail = hist.Length;
+        long stepTicks = _stepTicks;
+        double absResidual = _absResidual;
+        int period;
         // seasonality: calendar candidates when the step is known, else the generic ACF search
-        if (_o.SeasonalPeriod is int forced) _period = forced;
+        if (_o.SeasonalPeriod is int forced) period = forced;
         else
         {
             var cands = new List<int>();
-            if (_stepTicks > 0)
+            if (stepTicks > 0)
             {
                 foreach (var span in new[] { TimeSpan.FromDays(1), TimeSpan.FromDays(7) })
                 {
-                    long p = span.Ticks / _stepTicks;
-                    if (p >= 4 && p * 3 <= avail && span.Ticks % _stepTicks == 0) cands.Add((int)p);
+                    long p = span.Ticks / stepTicks;
+                    if (p >= 4 && p * 3 <= avail && span.Ticks % stepTicks == 0) cands.Add((int)p);
                 }
             }
-            _period = cands.Count > 0
+            period = cands.Count > 0
                 ? Seasonality.Detect(hist, cands, 4, _o.SeasonalityMinAcf, int.MaxValue, _o.LongerPeriodMargin)
                 : Seasonality.Detect(hist, null, 4, 0.5, Math.Min(avail / 3, 1000));
         }
@@ -374,15 +421,25 @@ public sealed class AnomalyDetector
         var snap = new float[avail];
         for (int i = 0; i < avail; i++) snap[i] = (float)hist[i];
         Array.Sort(snap);
-        _sorted = snap;
         double iqr = snap[(int)(0.9 * (avail - 1))] - snap[(int)(0.1 * (avail - 1))];
-        _spread = Math.Max(iqr * 0.25, Math.Max(_absResidual, 1e-9 + 1e-6 * Math.Abs(snap[avail / 2])));
+        double spread = Math.Max(iqr * 0.25, Math.Max(absResidual, 1e-9 + 1e-6 * Math.Abs(snap[avail / 2])));
 
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        bool ok = _shapeFine.Train(hist, _o.PcaRank, _o.MaxTrainWindows);
-        if (ok) { Interlocked.Increment(ref s_trainCount); }
-        if (_shapeCoarse is not null && _shapeCoarse.Train(hist, _o.PcaRank, _o.MaxTrainWindows)) Interlocked.Increment(ref s_trainCount);
+        var fine = _shapeFine.Fit(hist, _o.PcaRank, _o.MaxTrainWindows);
+        if (fine is not null) Interlocked.Increment(ref s_trainCount);
+        var coarse = _shapeCoarse?.Fit(hist, _o.PcaRank, _o.MaxTrainWindows);
+        if (coarse is not null) Interlocked.Increment(ref s_trainCount);
         Interlocked.Add(ref s_trainTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+        return new TrainedModel(period, snap, spread, fine, coarse);
+    }
+
+    private void Install(TrainedModel model)
+    {
+        _period = model.Period;
+        _sorted = model.Sorted;
+        _spread = model.Spread;
+        if (model.Fine is not null) _shapeFine.Install(model.Fine);
+        if (model.Coarse is not null) _shapeCoarse!.Install(model.Coarse);
     }
 
     /// <summary>Serialises buffers, calibration and model to a compact byte array.</summary>

@@ -128,4 +128,45 @@ public class AnomalyDetectorTests
         Assert.True(d.HasModel); // trained by itself at 256 points
         Assert.True(d.TrainNow());
     }
+
+    /// <summary>Runs each training at once, on the caller's thread: adoption happens at the very next point.</summary>
+    private sealed class ImmediateTrainer : IDetectorTrainer
+    {
+        public int Runs;
+        public Task<T> Run<T>(Func<T> training)
+        {
+            Runs++;
+            return Task.FromResult(training());
+        }
+    }
+
+    [Fact]
+    public void A_trainer_adopting_at_the_next_point_scores_exactly_like_inline_training()
+    {
+        var y = Synthetic.Seasonal(3000, seed: 21);
+        y[2200] += 25;
+        var trainer = new ImmediateTrainer();
+        var inline = Synthetic.Score(new AnomalyDetector(), y);
+        var queued = Synthetic.Score(new AnomalyDetector { Trainer = trainer }, y);
+        Assert.True(trainer.Runs >= 3, $"only {trainer.Runs} trainings went through the trainer");
+        Assert.Equal(inline, queued);
+    }
+
+    [Fact]
+    public void Background_training_adopts_a_model_while_scoring_goes_on()
+    {
+        using var trainer = new BackgroundDetectorTrainer(maxBusyShare: 1.0);
+        var d = new AnomalyDetector { Trainer = trainer };
+        var y = Synthetic.Seasonal(1500, seed: 22);
+        for (int t = 0; t < 1000; t++) d.Score(Synthetic.Start + TimeSpan.FromHours(t), y[t]);
+        Assert.True(d.TrainingPending || trainer.Completed > 0, "no training was requested after 1,000 points");
+        // The training finishes on the trainer's thread; the detector picks it up at its next point.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (trainer.Completed == 0 && DateTime.UtcNow < deadline) Thread.Sleep(10);
+        for (int t = 1000; t < 1400; t++) d.Score(Synthetic.Start + TimeSpan.FromHours(t), y[t]);
+        Assert.True(trainer.Completed >= 1, "no training ran on the background trainer");
+        Assert.True(d.HasModel, "the background model was not adopted");
+        double spike = d.Score(Synthetic.Start + TimeSpan.FromHours(1400), y[1400] + 30);
+        Assert.True(spike >= Alarm, $"spike score {spike:F3} with a background-trained model");
+    }
 }

@@ -10,11 +10,13 @@ public sealed class DetectorState
 
 /// <summary>
 /// One online <see cref="AnomalyDetector"/> per metric series of an entity. Owned by a non-reentrant
-/// grain, so single-threaded use is guaranteed.
+/// grain, so single-threaded use is guaranteed. Re-trainings run on the process's shared
+/// <see cref="BackgroundDetectorTrainer"/>, never inside the grain's turn.
 /// </summary>
-public sealed class DetectorSet
+public sealed class DetectorSet(IDetectorTrainer? trainer = null)
 {
     private readonly Dictionary<string, AnomalyDetector> _detectors = new(StringComparer.Ordinal);
+    private readonly IDetectorTrainer? _trainer = trainer ?? BackgroundDetectorTrainer.Shared;
 
     public bool Dirty { get; private set; }
 
@@ -26,7 +28,7 @@ public sealed class DetectorSet
     {
         if (!_detectors.TryGetValue(metric, out var detector))
         {
-            detector = new AnomalyDetector();
+            detector = new AnomalyDetector { Trainer = _trainer };
             _detectors[metric] = detector;
         }
         Dirty = true;
@@ -39,7 +41,9 @@ public sealed class DetectorSet
         {
             try
             {
-                _detectors[metric] = AnomalyDetector.Deserialize(bytes);
+                var detector = AnomalyDetector.Deserialize(bytes);
+                detector.Trainer = _trainer;
+                _detectors[metric] = detector;
             }
             catch (Exception)
             {

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using AiOps.Intelligence;
 
 namespace AiOps.Grains.Detection;
 
@@ -15,4 +16,16 @@ public static class GrainMetrics
 
     public static readonly Histogram<double> ForecastTraining =
         Meter.CreateHistogram<double>("aiops.forecast.training.duration", "ms", "Time to train and run a spend forecast.");
+
+    public static readonly ObservableGauge<int> DetectorTrainingQueue =
+        Meter.CreateObservableGauge("aiops.anomaly.training.queued", () => BackgroundDetectorTrainer.Shared.Queued, "{training}",
+            "Detector re-trainings waiting for the background trainer.");
+
+    public static readonly ObservableCounter<long> DetectorTrainings =
+        Meter.CreateObservableCounter("aiops.anomaly.training.completed", () => BackgroundDetectorTrainer.Shared.Completed, "{training}",
+            "Detector re-trainings run by the background trainer.");
+
+    public static readonly ObservableCounter<double> DetectorTrainingTime =
+        Meter.CreateObservableCounter("aiops.anomaly.training.busy", () => BackgroundDetectorTrainer.Shared.BusyTime.TotalSeconds, "s",
+            "Time the background trainer spent training detectors.");
 }

@@ -44,22 +44,43 @@ internal sealed class ShapeModel
         return Math.Sqrt(_pca!.ResidualSquared(w)) / _err;
     }
 
-    private void Normalise(Span<float> w)
+    private void Normalise(Span<float> w) => Normalise(w, _scale);
+
+    private static void Normalise(Span<float> w, double scale)
     {
         double mean = 0;
         foreach (var f in w) mean += f;
         mean /= w.Length;
-        double inv = 1.0 / _scale;
+        double inv = 1.0 / scale;
         for (int i = 0; i < w.Length; i++) w[i] = (float)((w[i] - mean) * inv);
     }
 
-    /// <summary>Fits the subspace on windows of <paramref name="hist"/> (oldest first). Returns false when too short.</summary>
+    /// <summary>Fits the subspace on windows of <paramref name="hist"/> (oldest first) and installs it. Returns false when too short.</summary>
     public bool Train(double[] hist, int rank, int maxWindows)
+    {
+        if (Fit(hist, rank, maxWindows) is not { } fit) return false;
+        Install(fit);
+        return true;
+    }
+
+    /// <summary>Installs a fit made by <see cref="Fit"/> (the calibration history is kept).</summary>
+    public void Install(ShapeFit fit)
+    {
+        _scale = fit.Scale;
+        _err = fit.MedianError;
+        _pca = fit.Subspace;
+    }
+
+    /// <summary>
+    /// Fits the subspace on windows of <paramref name="hist"/> (oldest first) without changing this model:
+    /// safe to run on another thread while the model keeps scoring. Null when the history is too short.
+    /// </summary>
+    public ShapeFit? Fit(double[] hist, int rank, int maxWindows)
     {
         int L = Length, g = Aggregation;
         // block means at every end position t: m[t] = mean(hist[t-g+1..t])
         int n = hist.Length;
-        if (n < g * L + 32) return false;
+        if (n < g * L + 32) return null;
         var m = new double[n - g + 1];
         double run = 0;
         for (int i = 0; i < n; i++)
@@ -76,19 +97,18 @@ internal sealed class ShapeModel
         double scale = Robust.QuantileSorted(d, 0.5);
         if (scale <= 0) scale = Robust.QuantileSorted(d, 0.9);
         if (scale <= 0) scale = 1e-6 + 1e-6 * Math.Abs(hist[^1]);
-        _scale = scale;
 
         // windows: element j of the window ending at block index e is m[e - (L-1-j)*g]
         int firstEnd = (L - 1) * g;
         int nWin = m.Length - firstEnd;
-        if (nWin < 32) return false;
+        if (nWin < 32) return null;
         int stride = Math.Max(1, nWin / maxWindows);
         var windows = new List<float[]>(nWin / stride + 1);
         for (int e = m.Length - 1; e >= firstEnd; e -= stride)
         {
             var w = new float[L];
             for (int j = 0; j < L; j++) w[j] = (float)m[e - (L - 1 - j) * g];
-            Normalise(w);
+            Normalise(w, scale);
             windows.Add(w);
         }
         var pca = PcaSubspace.Fit(windows, rank);
@@ -97,9 +117,7 @@ internal sealed class ShapeModel
         Array.Sort(errs);
         double med = Robust.QuantileSorted(errs, 0.5);
         if (med <= 0) med = Math.Max(Robust.QuantileSorted(errs, 0.9), 1e-3);
-        _pca = pca;
-        _err = med;
-        return true;
+        return new ShapeFit(scale, med, pca);
     }
 
     public int EstimatedBytes => (_pca?.EstimatedBytes ?? 0) + Calibrator.EstimatedBytes + 64;
@@ -119,3 +137,6 @@ internal sealed class ShapeModel
         _pca = r.ReadBoolean() ? PcaSubspace.Read(r) : null;
     }
 }
+
+/// <summary>A fitted shape subspace: window scale, median training error and the subspace itself.</summary>
+internal sealed record ShapeFit(double Scale, double MedianError, PcaSubspace Subspace);
