@@ -52,15 +52,18 @@ public static class IngestBench
 
         // Baseline: parse only.
         GC.Collect();
+        var gc0 = GcSnapshot.Take();
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         await Send(http, "/bench/noop", payloads, clients);
         var noopSeconds = sw.Elapsed.TotalSeconds;
         var noopCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
         var noopRate = totalEvents / noopSeconds;
+        var noopGc = GcSnapshot.Take() - gc0;
 
         // The real path: validate, group, publish to per-entity streams, apply in grains; done when every summary reflects every event.
         GC.Collect();
+        gc0 = GcSnapshot.Take();
         cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         sw.Restart();
         var latencies = await Send(http, "/api/v1/telemetry", payloads, clients);
@@ -69,6 +72,7 @@ public static class IngestBench
         var e2eSeconds = sw.Elapsed.TotalSeconds;
         var realCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
         var rate = totalEvents / e2eSeconds;
+        var realGc = GcSnapshot.Take() - gc0;
 
         Array.Sort(latencies);
         Console.WriteLine();
@@ -76,6 +80,8 @@ public static class IngestBench
         Console.WriteLine($"ingestion, all HTTP replies:   {totalEvents / acceptedSeconds,12:N0} events/s   ({acceptedSeconds:F2} s)");
         Console.WriteLine($"ingestion, end to end:         {rate,12:N0} events/s   ({e2eSeconds:F2} s until every grain summary reflected every event, CPU {realCpu:F1} s)");
         Console.WriteLine($"ratio end-to-end / no-op:      {rate / noopRate,12:P1}");
+        Console.WriteLine($"allocated/GC, no-op:           {noopGc.Describe(totalEvents)}");
+        Console.WriteLine($"allocated/GC, ingestion:       {realGc.Describe(totalEvents)}");
         Console.WriteLine($"request latency (ack) p50 {latencies[latencies.Length / 2]:F1} ms, p99 {latencies[(int)(latencies.Length * 0.99)]:F1} ms");
         return 0;
     }
@@ -143,4 +149,13 @@ public static class IngestBench
         }
         throw new TimeoutException($"only {applied} of {expected} events applied");
     }
+}
+
+internal readonly record struct GcSnapshot(long Allocated, int Gen0, int Gen1, int Gen2, TimeSpan Pause)
+{
+    public static GcSnapshot Take() => new(GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+
+    public static GcSnapshot operator -(GcSnapshot a, GcSnapshot b) => new(a.Allocated - b.Allocated, a.Gen0 - b.Gen0, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2, a.Pause - b.Pause);
+
+    public string Describe(long events) => $"{Allocated / (double)events:F0} bytes/event; GCs gen0 {Gen0}, gen1 {Gen1}, gen2 {Gen2}; pauses {Pause.TotalMilliseconds:F0} ms";
 }

@@ -1,3 +1,4 @@
+using AiOps.Server.Streaming;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AiOps.Abstractions;
@@ -82,11 +83,13 @@ public static class ServerExtensions
             });
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Entities,
                 (sp, _) => new SingleWriterGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(SqliteStorageName)));
-            silo.AddMemoryStreams(StreamNames.Provider, b =>
+            // In-process queues (one silo: no queue grains to call), Orleans' pulling agents and cache.
+            silo.Services.Configure<InProcessQueueOptions>(StreamNames.Provider, o => o.Queues = options.StreamQueues);
+            silo.AddPersistentStreams(StreamNames.Provider, InProcessQueueAdapterFactory.Create, b =>
             {
-                b.ConfigurePartitioning(options.StreamQueues);
                 b.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
-                // The pulling agents' default 100 ms poll would dominate alert latency.
+                // The pulling agents' default 100 ms poll would dominate alert latency; a poll of an empty
+                // in-process queue costs next to nothing.
                 b.ConfigurePullingAgent(o => o.Configure(a => a.GetQueueMsgsTimerPeriod = options.StreamPollInterval));
             });
         }
