@@ -46,26 +46,33 @@ public static class AlertLatencyBench
         });
 
         var start = DateTimeOffset.UtcNow.AddHours(-12);
+
+        // Warm-up (not measured): the background entities activate and learn, tiered JIT compiles the hot
+        // paths, and a few warm-up probes open alerts — the figures are the steady state of a running server.
+        var warmSeconds = args.Int("warmup", 20);
+        if (warmSeconds > 0)
+        {
+            Console.Write($"warming up for {warmSeconds} s at {shares.Max()}% load… ");
+            await CalmHistory(http, "warm-", 20, start);
+            using var warmCts = new CancellationTokenSource();
+            var warmLoad = Task.Run(() => Load(http, maxRate * Math.Max(shares.Max(), 10) / 100, warmCts.Token));
+            var warmEnd = DateTime.UtcNow.AddSeconds(warmSeconds);
+            for (var p = 0; DateTime.UtcNow < warmEnd; p = (p + 1) % 20)
+            {
+                await Post(http, $$"""[{"entity":{"kind":"model","id":"warm-{{p}}"},"metric":"latency_ms","value":{{(p % 2 == 0 ? 5000 : 100)}},"timestamp":"{{start.AddMinutes(400 + p):yyyy-MM-ddTHH:mm:ssZ}}"}]""");
+                await Task.Delay(100);
+            }
+            warmCts.Cancel();
+            await warmLoad;
+            await Task.Delay(2000);
+            Console.WriteLine("done");
+        }
+
         foreach (var share in shares)
         {
             // Calm history for this level's probes (not timed).
             var prefix = $"probe-{share}-";
-            for (var chunk = 0; chunk < probes; chunk += 20)
-            {
-                var sb = new StringBuilder("[");
-                var first = true;
-                for (var p = chunk; p < Math.Min(probes, chunk + 20); p++)
-                {
-                    for (var i = 0; i < 400; i++)
-                    {
-                        if (!first) sb.Append(',');
-                        first = false;
-                        sb.Append($$"""{"entity":{"kind":"model","id":"{{prefix}}{{p}}"},"metric":"latency_ms","value":{{100 + (i * 7 % 5)}},"timestamp":"{{start.AddMinutes(i):yyyy-MM-ddTHH:mm:ssZ}}"}""");
-                    }
-                }
-                sb.Append(']');
-                await Post(http, sb.ToString());
-            }
+            await CalmHistory(http, prefix, probes, start);
             await Task.Delay(1000);
 
             using var loadCts = new CancellationTokenSource();
@@ -103,6 +110,27 @@ public static class AlertLatencyBench
         feedCts.Cancel();
         try { await feed; } catch (OperationCanceledException) { } catch (IOException) { }
         return 0;
+    }
+
+    /// <summary>400 calm per-minute points for each probe entity (20 entities per request).</summary>
+    private static async Task CalmHistory(HttpClient http, string prefix, int probes, DateTimeOffset start)
+    {
+        for (var chunk = 0; chunk < probes; chunk += 20)
+        {
+            var sb = new StringBuilder("[");
+            var first = true;
+            for (var p = chunk; p < Math.Min(probes, chunk + 20); p++)
+            {
+                for (var i = 0; i < 400; i++)
+                {
+                    if (!first) sb.Append(',');
+                    first = false;
+                    sb.Append($$"""{"entity":{"kind":"model","id":"{{prefix}}{{p}}"},"metric":"latency_ms","value":{{100 + (i * 7 % 5)}},"timestamp":"{{start.AddMinutes(i):yyyy-MM-ddTHH:mm:ssZ}}"}""");
+                }
+            }
+            sb.Append(']');
+            await Post(http, sb.ToString());
+        }
     }
 
     private static double P(List<double> sorted, double q) => sorted[Math.Min(sorted.Count - 1, (int)(sorted.Count * q))];

@@ -28,7 +28,7 @@ public sealed class BackgroundDetectorTrainer : IDetectorTrainer, IDisposable
     private long _busyTicks;
 
     /// <param name="maxBusyShare">Largest share of one core the trainings may use (0.05-1).</param>
-    public BackgroundDetectorTrainer(double maxBusyShare = 0.5)
+    public BackgroundDetectorTrainer(double maxBusyShare = 0.25)
     {
         MaxBusyShare = Math.Clamp(maxBusyShare, 0.05, 1.0);
         _thread = new Thread(Work) { IsBackground = true, Name = "aiops-detector-training", Priority = ThreadPriority.BelowNormal };

@@ -26,11 +26,17 @@ public sealed class AiOpsOptions
     public string ClusterId { get; set; } = "aiops";
     public string ServiceId { get; set; } = "aiops";
 
-    /// <summary>Memory stream partitions (embedded mode).</summary>
+    /// <summary>Stream queues (partitions), each read by one pulling agent.</summary>
     public int StreamQueues { get; set; } = 8;
 
-    /// <summary>How often stream pulling agents poll their queues (Orleans' default is 100 ms).</summary>
-    public TimeSpan StreamPollInterval { get; set; } = TimeSpan.FromMilliseconds(10);
+    /// <summary>
+    /// How often stream pulling agents poll their queues (Orleans' default is 100 ms). Unset: 5 ms embedded
+    /// (a poll of an in-process queue is a dequeue), 10 ms in cluster mode (a poll is a PostgreSQL query).
+    /// </summary>
+    public TimeSpan? StreamPollInterval { get; set; }
+
+    public TimeSpan EffectiveStreamPollInterval =>
+        StreamPollInterval ?? (Mode == DeploymentMode.Embedded ? TimeSpan.FromMilliseconds(5) : TimeSpan.FromMilliseconds(10));
 
     /// <summary>Serve /openapi and /scalar without a key (on in Development; everything else always needs one).</summary>
     public bool PublicApiDocs { get; set; }

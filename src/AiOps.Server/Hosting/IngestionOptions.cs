@@ -9,7 +9,7 @@ public sealed class IngestionOptions
     public TimeSpan MinFlushDelay { get; set; } = TimeSpan.FromMilliseconds(5);
 
     /// <summary>Longest time an accepted event waits before it is published to its entity's stream.</summary>
-    public TimeSpan MaxFlushDelay { get; set; } = TimeSpan.FromMilliseconds(30);
+    public TimeSpan MaxFlushDelay { get; set; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
     /// Flush before <see cref="MaxFlushDelay"/> only while per-entity stream messages stay under this rate:
