@@ -18,7 +18,7 @@ public static class AlertLatencyBench
     {
         var maxRate = args.Int("max-rate", 300_000);
         var probes = args.Int("probes", 120);
-        var trace = args.Get("trace") is not null; // print every probe: latency(request duration / GC pause during the request), ms
+        var trace = args.Get("trace") is not null; // print every probe: latency(request duration / GC pause during the request / send→publish / publish→SSE), ms
         var shares = (args.Get("shares") ?? "0,10,50").Split(',').Select(int.Parse).ToArray();
         Console.WriteLine($"alert latency: {probes} probes per load level; load levels {string.Join(", ", shares.Select(s => $"{s}%"))} of {maxRate:N0} events/s");
 
@@ -28,6 +28,8 @@ public static class AlertLatencyBench
 
         // The live feed, filtered to the probes' anomaly alerts.
         var received = new ConcurrentDictionary<string, long>();
+        var publishedAt = new ConcurrentDictionary<string, (long Published, long Seen)>(); // server's publish time and the client's clock at the SSE event (Unix ms)
+        var sentAt = new ConcurrentDictionary<string, long>();
         using var feedCts = new CancellationTokenSource();
         using var feedClient = new HttpClient { BaseAddress = server.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
         feedClient.DefaultRequestHeaders.Authorization = http.DefaultRequestHeaders.Authorization;
@@ -42,6 +44,7 @@ public static class AlertLatencyBench
                 var e = JsonNode.Parse(line.AsSpan(6).ToString())!;
                 if ((string?)e["type"] != "opened") continue;
                 received.TryAdd((string)e["alert"]!["entityId"]!, now);
+                if (e["receivedAtMs"] is { } published) publishedAt.TryAdd((string)e["alert"]!["entityId"]!, ((long)published, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
             }
         });
 
@@ -88,6 +91,7 @@ public static class AlertLatencyBench
                 var id = $"{prefix}{p}";
                 var body = $$"""[{"entity":{"kind":"model","id":"{{id}}"},"metric":"latency_ms","value":5000,"timestamp":"{{start.AddMinutes(400):yyyy-MM-ddTHH:mm:ssZ}}"}]""";
                 sent[id] = Stopwatch.GetTimestamp();
+                sentAt[id] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
                 var pause0 = GC.GetTotalPauseDuration();
                 await Post(http, body);
                 postMs[id] = (Stopwatch.GetElapsedTime(sent[id]).TotalMilliseconds, (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds);
@@ -100,7 +104,7 @@ public static class AlertLatencyBench
             foreach (var (id, t0) in sent)
                 if (received.TryGetValue(id, out var t1)) latencies.Add(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds);
             if (trace)
-                Console.WriteLine(string.Join(" ", sent.Select(kv => received.TryGetValue(kv.Key, out var r) ? Stopwatch.GetElapsedTime(kv.Value, r).TotalMilliseconds.ToString("F0") + $"({postMs[kv.Key].Post:F0}/{postMs[kv.Key].Gc:F0})" : "-")));
+                Console.WriteLine(string.Join(" ", sent.Select(kv => received.TryGetValue(kv.Key, out var r) ? Stopwatch.GetElapsedTime(kv.Value, r).TotalMilliseconds.ToString("F0") + $"({postMs[kv.Key].Post:F0}/{postMs[kv.Key].Gc:F0}/{(publishedAt.TryGetValue(kv.Key, out var pa) ? $"{pa.Published - sentAt[kv.Key]}/{pa.Seen - pa.Published}" : "?")})" : "-")));
             latencies.Sort();
             var missing = sent.Count - latencies.Count;
             Console.WriteLine(latencies.Count == 0

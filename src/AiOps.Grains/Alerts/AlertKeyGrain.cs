@@ -23,7 +23,7 @@ public sealed class AlertKeyGrain(
     private const string System = "system";
     private readonly AlertingOptions _options = options.Value;
     private readonly List<AlertFeedEvent> _feed = [];
-    private readonly List<(AlertRecord Alert, AlertHistoryEntry Entry)> _notify = [];
+    private readonly List<(AlertRecord Alert, AlertHistoryEntry Entry, long? ReceivedAtMs)> _notify = [];
     private IGrainTimer? _persistTimer;
     private IGrainTimer? _lifecycleTimer;
     private bool _dirty;
@@ -199,7 +199,7 @@ public sealed class AlertKeyGrain(
         alert.UpdatedAt = now;
         alert.Revision++;
         _dirty = true;
-        if (notify) _notify.Add((alert, entry));
+        if (notify) _notify.Add((alert, entry, receivedAtMs));
         else _feed.Add(FeedEvent(alert, type, entry.EventId, now, actor, text, receivedAtMs));
         return entry;
     }
@@ -227,7 +227,7 @@ public sealed class AlertKeyGrain(
         if (notify.Length > 0)
         {
             var routing = GrainFactory.GetGrain<IAlertRoutingGrain>(IAlertRoutingGrain.DefaultKey);
-            foreach (var (alert, entry) in notify)
+            foreach (var (alert, entry, receivedAtMs) in notify)
             {
                 AlertRoute route;
                 try
@@ -243,7 +243,7 @@ public sealed class AlertKeyGrain(
                 alert.SilenceId = route.Silence?.Id;
                 alert.SilencedUntil = route.Silence?.EffectiveEnd;
                 var header = alert.ToHeader();
-                _feed.Add(FeedEvent(alert, entry.Type, entry.EventId, entry.At, entry.Actor, entry.Text, null) with { Alert = header });
+                _feed.Add(FeedEvent(alert, entry.Type, entry.EventId, entry.At, entry.Actor, entry.Text, receivedAtMs) with { Alert = header });
                 PublishFeed(); // live feed first: it is the latency-sensitive path
                 if (route.SubscriptionIds.Count > 0) await EnqueueAsync(alert, entry, header, route);
             }
