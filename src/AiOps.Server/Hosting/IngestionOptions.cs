@@ -17,6 +17,14 @@ public sealed class IngestionOptions
     /// </summary>
     public double StreamMessagesPerSecondBudget { get; set; } = 10_000;
 
+    /// <summary>
+    /// A request of at most this many events is published at once, without waiting for the next flush, when
+    /// none of its entities has events waiting or being flushed and none was published this way since the last
+    /// flush (Nagle's rule: small writes with nothing outstanding go out immediately). Such a request costs no
+    /// more stream messages than the flush would: at most one extra per entity and flush window. 0 turns it off.
+    /// </summary>
+    public int ImmediatePublishMaxEvents { get; set; } = 16;
+
     /// <summary>Publish early once this many events are buffered.</summary>
     public int FlushAtEvents { get; set; } = 50_000;
 

@@ -29,35 +29,104 @@ public sealed class TelemetryPublisher(
     private readonly IngestionOptions _options = options.Value;
     private readonly object _gate = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private Dictionary<(EntityKind Kind, string Id), List<TelemetryPoint>> _buffer = [];
+    // Accepted requests waiting for the next flush. Appending is all a request does under the gate; the
+    // flush merges them per entity on its own thread (a shared per-entity buffer kept 32 concurrent
+    // requests spinning on the gate while each merged its 1,000 entities).
+    private List<ParsedBatch> _pending = [];
+    private int _pendingEntities; // sum over the pending requests (an upper bound of the distinct entities)
     private TaskCompletionSource _flush = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _buffered;
     private int _inFlight;
     private IStreamProvider? _provider;
+    // Immediate (small-request) publishing: the batch a flush is publishing, the entities published
+    // immediately since the last flush, and those publishes still running (a flush waits for them, so that
+    // an entity's events reach its stream in the order they were accepted).
+    private List<ParsedBatch>? _flushing;
+    private readonly Dictionary<(EntityKind Kind, string Id), Task> _immediate = [];
+    private readonly List<Task> _immediateRunning = [];
+
+    private const int MaxRequestsToSearch = 256;
 
     /// <summary>Events accepted but not yet handed to the streams.</summary>
     public int Pending => Volatile.Read(ref _buffered) + Volatile.Read(ref _inFlight);
 
     public Task PublishAsync(ParsedBatch batch)
     {
-        Task done;
+        TaskCompletionSource now;
         lock (_gate)
         {
             if (_buffered + _inFlight + batch.Accepted > _options.MaxPendingEvents)
                 throw new IngestionBusyException($"{_buffered + _inFlight} events are waiting to be published; retry shortly.");
-            foreach (var (key, points) in batch.ByEntity)
+            if (!CanPublishNow(batch))
             {
-                if (_buffer.TryGetValue(key, out var list)) list.AddRange(points);
-                else _buffer.Add(key, points);
+                _pending.Add(batch);
+                _pendingEntities += batch.ByEntity.Count;
+                _buffered += batch.Accepted;
+                if (_buffered >= _options.FlushAtEvents && _wake.CurrentCount == 0)
+                {
+                    try { _wake.Release(); } catch (SemaphoreFullException) { }
+                }
+                return _flush.Task;
             }
-            _buffered += batch.Accepted;
-            done = _flush.Task;
-            if (_buffered >= _options.FlushAtEvents && _wake.CurrentCount == 0)
-            {
-                try { _wake.Release(); } catch (SemaphoreFullException) { }
-            }
+            now = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            foreach (var key in batch.ByEntity.Keys) _immediate[key] = now.Task;
+            _immediateRunning.Add(now.Task);
+            _inFlight += batch.Accepted;
         }
-        return done;
+        _ = PublishNowAsync(batch, now); // outside the gate; a flush that starts meanwhile waits for it
+        return now.Task;
+    }
+
+    /// <summary>Under the gate: may this request skip the group commit (see <see cref="IngestionOptions.ImmediatePublishMaxEvents"/>)?</summary>
+    private bool CanPublishNow(ParsedBatch batch)
+    {
+        if (batch.Accepted > _options.ImmediatePublishMaxEvents || _provider is null) return false;
+        // Looking through the waiting requests costs a lookup each: past a bound, take the flush.
+        if (_pending.Count + (_flushing?.Count ?? 0) > MaxRequestsToSearch) return false;
+        foreach (var key in batch.ByEntity.Keys)
+        {
+            if (_immediate.ContainsKey(key)) return false;
+            foreach (var p in _pending) if (p.ByEntity.ContainsKey(key)) return false;
+            if (_flushing is not null) foreach (var p in _flushing) if (p.ByEntity.ContainsKey(key)) return false;
+        }
+        return true;
+    }
+
+    private async Task PublishNowAsync(ParsedBatch batch, TaskCompletionSource done)
+    {
+        try
+        {
+            progress.OnPublished(batch.Accepted);
+            var publishedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var tasks = new List<Task>(batch.ByEntity.Count);
+            foreach (var ((kind, id), points) in batch.ByEntity)
+            {
+                tasks.Add(PublishEntityAsync(kind, id, TelemetryBatch.Create(kind, points, publishedAt)));
+            }
+            await Task.WhenAll(tasks);
+            metrics.Published(batch.Accepted, batch.ByEntity.Count);
+            lock (_gate) _inFlight -= batch.Accepted;
+            done.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Publishing {Count} events to {Entities} entity streams failed", batch.Accepted, batch.ByEntity.Count);
+            lock (_gate) _inFlight -= batch.Accepted;
+            done.TrySetException(new IngestionBusyException("The telemetry streams did not accept the batch; retry (events carrying ids are deduplicated)."));
+        }
+    }
+
+    /// <summary>Under the gate: a new flush window — entities whose immediate publish has finished may go immediately again.</summary>
+    private void NextImmediateWindow()
+    {
+        if (_immediate.Count > 0)
+        {
+            List<(EntityKind, string)>? done = null;
+            foreach (var (key, task) in _immediate)
+                if (task.IsCompleted) (done ??= []).Add(key);
+            if (done is not null) foreach (var key in done) _immediate.Remove(key);
+        }
+        _immediateRunning.RemoveAll(t => t.IsCompleted);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -78,8 +147,13 @@ public sealed class TelemetryPublisher(
             // (quiet periods get the lowest latency), else wait up to MaxFlushDelay so each entity's batch
             // carries more events (under load the per-message cost dominates, not the per-event cost).
             int entities, buffered;
-            lock (_gate) { entities = _buffer.Count; buffered = _buffered; }
-            if (buffered == 0) { lastFlush = DateTime.UtcNow; continue; }
+            lock (_gate) { entities = _pendingEntities; buffered = _buffered; }
+            if (buffered == 0)
+            {
+                lastFlush = DateTime.UtcNow;
+                lock (_gate) NextImmediateWindow();
+                continue;
+            }
             var since = DateTime.UtcNow - lastFlush;
             var rate = entities / Math.Max(since.TotalSeconds, 1e-3);
             if (rate > _options.StreamMessagesPerSecondBudget && since < _options.MaxFlushDelay && buffered < _options.FlushAtEvents)
@@ -93,23 +167,46 @@ public sealed class TelemetryPublisher(
 
     private async Task FlushOnceAsync()
     {
-        Dictionary<(EntityKind Kind, string Id), List<TelemetryPoint>> buffer;
+        List<ParsedBatch> pending;
         TaskCompletionSource flush;
+        Task[] immediate;
         int count;
         lock (_gate)
         {
+            immediate = _immediateRunning.ToArray();
+            NextImmediateWindow();
             if (_buffered == 0) return;
-            buffer = _buffer;
+            pending = _pending;
             flush = _flush;
             count = _buffered;
-            _buffer = new Dictionary<(EntityKind, string), List<TelemetryPoint>>(buffer.Count);
+            _pending = new List<ParsedBatch>(pending.Count);
+            _pendingEntities = 0;
             _flush = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _buffered = 0;
             _inFlight += count;
+            _flushing = pending;
+        }
+
+        // One batch per entity, its points in the order the requests were accepted.
+        var buffer = pending.Count == 1
+            ? pending[0].ByEntity
+            : new Dictionary<(EntityKind Kind, string Id), List<TelemetryPoint>>(pending.Count == 0 ? 0 : pending.Max(p => p.ByEntity.Count));
+        if (pending.Count > 1)
+        {
+            foreach (var request in pending)
+            {
+                foreach (var (key, points) in request.ByEntity)
+                {
+                    if (buffer.TryGetValue(key, out var list)) list.AddRange(points);
+                    else buffer.Add(key, points);
+                }
+            }
         }
 
         try
         {
+            // Events published immediately were accepted before these: they go first.
+            try { await Task.WhenAll(immediate); } catch (IngestionBusyException) { /* answered to their own request */ }
             progress.OnPublished(count); // before the first delivery can be counted as consumed
             var tasks = new List<Task>(buffer.Count);
             var publishedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -128,7 +225,11 @@ public sealed class TelemetryPublisher(
         }
         finally
         {
-            lock (_gate) _inFlight -= count;
+            lock (_gate)
+            {
+                _inFlight -= count;
+                _flushing = null;
+            }
         }
     }
 
