@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using AiOps.IntegrationTests.Infrastructure;
 using AiOps.Testing;
@@ -67,5 +68,65 @@ public sealed class PostgresClusterTests
         var value = await Eventually.Until(() => b.Client.GetJsonOrNull("/api/v1/value"), j => j?["eventsApplied"]?.GetValue<long>() == 1000, TimeSpan.FromSeconds(60));
         Assert.Equal(1000, (double)value!["spendMonthToDate"]!);
         Assert.Equal(50, (int)value["costCenters"]!);
+
+        // Live feed across silos: an alert opened on either silo reaches the SSE clients of both, once each
+        // (its own silo's feed is told in-process, the other's through the broadcast grain).
+        using var feeds = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var seenA = OpenFeed(a, key, feeds.Token);
+        var seenB = OpenFeed(b, key, feeds.Token);
+        // Both feeds are registered with the broadcast grain once a test alert reaches both clients.
+        await Eventually.Until(async () =>
+        {
+            var warm = await FireTestAlert(a);
+            await Task.Delay(500);
+            return seenA.Contains(warm) && seenB.Contains(warm);
+        }, ok => ok, TimeSpan.FromSeconds(60), "both live feeds registered");
+        var fired = new List<string>();
+        for (var i = 0; i < 8; i++) fired.Add(await FireTestAlert(i % 2 == 0 ? a : b));
+        foreach (var (name, seen) in new[] { ("A", seenA), ("B", seenB) })
+        {
+            await Eventually.Until(() => Task.FromResult(fired.All(seen.Contains)), ok => ok, TimeSpan.FromSeconds(30), $"silo {name} saw every alert");
+        }
+        await Task.Delay(1000);
+        foreach (var id in fired)
+        {
+            Assert.Equal(1, seenA.Count(x => x == id));
+            Assert.Equal(1, seenB.Count(x => x == id));
+        }
+        feeds.Cancel();
+    }
+
+    private static async Task<string> FireTestAlert(ServerProcess silo)
+    {
+        using var response = await silo.Client.PostAsync("/api/v1/alerts/test", JsonContent.Create(new { summary = "cluster feed" }));
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        var detail = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        return (string)detail["alert"]!["entityId"]!;
+    }
+
+    /// <summary>The entity ids of the "opened" events a live-feed client on <paramref name="silo"/> receives.</summary>
+    private static System.Collections.Concurrent.ConcurrentQueue<string> OpenFeed(ServerProcess silo, string key, CancellationToken ct)
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        _ = Task.Run(async () =>
+        {
+            using var client = new HttpClient { BaseAddress = silo.Client.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+            client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+            try
+            {
+                using var response = await client.GetAsync("/api/v1/alerts/stream?metric=aiops.test", HttpCompletionOption.ResponseHeadersRead, ct);
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
+                while (await reader.ReadLineAsync(ct) is { } line)
+                {
+                    if (!line.StartsWith("data: ")) continue;
+                    var e = JsonNode.Parse(line[6..])!;
+                    if ((string?)e["type"] == "opened") seen.Enqueue((string)e["alert"]!["entityId"]!);
+                }
+            }
+            catch (Exception) when (ct.IsCancellationRequested)
+            {
+            }
+        }, CancellationToken.None);
+        return seen;
     }
 }

@@ -144,18 +144,31 @@ public interface IAlertFeedObserver : IGrainObserver
     Task OnAlertsAsync(AlertFeedEvent[] events);
 }
 
+/// <summary>
+/// The live feed of the silo a grain runs on, called in-process (no message): an alert reaches the SSE
+/// clients of its own silo within the alert grain's turn; <see cref="IAlertBroadcastGrain"/> carries it to the others.
+/// </summary>
+public interface ILocalAlertFeed
+{
+    /// <summary>The silo whose feed this is.</summary>
+    SiloAddress Silo { get; }
+
+    void Publish(AlertFeedEvent[] events);
+}
+
 /// <summary>Fans alert events out to every silo's feed (cluster-wide SSE). Key: "default".</summary>
 [Alias("aiops.IAlertBroadcastGrain")]
 public interface IAlertBroadcastGrain : IGrainWithStringKey
 {
     public const string DefaultKey = "default";
 
+    /// <summary>Sends the events to every registered feed except that of <paramref name="deliveredOn"/> (already told in-process).</summary>
     [OneWay, Alias("Publish")]
-    Task PublishAsync(AlertFeedEvent[] events);
+    Task PublishAsync(AlertFeedEvent[] events, SiloAddress? deliveredOn);
 
-    /// <summary>Registers (or refreshes) an observer; registrations not refreshed within the lease are dropped.</summary>
+    /// <summary>Registers (or refreshes) the feed of <paramref name="silo"/>; registrations not refreshed within the lease are dropped.</summary>
     [Alias("Subscribe")]
-    Task SubscribeAsync(IAlertFeedObserver observer, TimeSpan lease);
+    Task SubscribeAsync(IAlertFeedObserver observer, TimeSpan lease, SiloAddress? silo);
 
     [Alias("Unsubscribe")]
     Task UnsubscribeAsync(IAlertFeedObserver observer);

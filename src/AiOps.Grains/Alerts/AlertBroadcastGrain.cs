@@ -10,20 +10,21 @@ namespace AiOps.Grains.Alerts;
 /// </summary>
 public sealed class AlertBroadcastGrain(TimeProvider time, ILogger<AlertBroadcastGrain> logger) : Grain, IAlertBroadcastGrain
 {
-    private readonly Dictionary<IAlertFeedObserver, DateTimeOffset> _observers = [];
+    private readonly Dictionary<IAlertFeedObserver, (DateTimeOffset Until, SiloAddress? Silo)> _observers = [];
 
-    public Task PublishAsync(AlertFeedEvent[] events)
+    public Task PublishAsync(AlertFeedEvent[] events, SiloAddress? deliveredOn)
     {
         if (_observers.Count == 0) return Task.CompletedTask;
         var now = time.GetUtcNow();
         List<IAlertFeedObserver>? expired = null;
-        foreach (var (observer, until) in _observers)
+        foreach (var (observer, (until, silo)) in _observers)
         {
             if (until < now)
             {
                 (expired ??= []).Add(observer);
                 continue;
             }
+            if (deliveredOn is not null && deliveredOn.Equals(silo)) continue;
             try
             {
                 observer.OnAlertsAsync(events).Ignore();
@@ -37,9 +38,9 @@ public sealed class AlertBroadcastGrain(TimeProvider time, ILogger<AlertBroadcas
         return Task.CompletedTask;
     }
 
-    public Task SubscribeAsync(IAlertFeedObserver observer, TimeSpan lease)
+    public Task SubscribeAsync(IAlertFeedObserver observer, TimeSpan lease, SiloAddress? silo)
     {
-        _observers[observer] = time.GetUtcNow() + lease;
+        _observers[observer] = (time.GetUtcNow() + lease, silo);
         return Task.CompletedTask;
     }
 

@@ -17,7 +17,8 @@ public sealed class AlertKeyGrain(
     IOptions<AlertingOptions> options,
     AlertingMetrics metrics,
     TimeProvider time,
-    ILogger<AlertKeyGrain> logger)
+    ILogger<AlertKeyGrain> logger,
+    ILocalAlertFeed? localFeed = null)
     : Grain, IAlertKeyGrain
 {
     private const string System = "system";
@@ -324,7 +325,13 @@ public sealed class AlertKeyGrain(
         if (_feed.Count == 0) return;
         var events = _feed.ToArray();
         _feed.Clear();
-        GrainFactory.GetGrain<IAlertBroadcastGrain>(IAlertBroadcastGrain.DefaultKey).PublishAsync(events).Ignore();
+        SiloAddress? deliveredOn = null;
+        if (localFeed is not null)
+        {
+            localFeed.Publish(events); // this silo's SSE clients, within this turn
+            deliveredOn = localFeed.Silo;
+        }
+        GrainFactory.GetGrain<IAlertBroadcastGrain>(IAlertBroadcastGrain.DefaultKey).PublishAsync(events, deliveredOn).Ignore();
     }
 
     // ---- operator actions ----------------------------------------------------------------------

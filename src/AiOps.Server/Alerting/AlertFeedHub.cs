@@ -20,8 +20,8 @@ public sealed record AlertFeedFilter(AlertKind[]? Kinds, AlertSeverity? MinSever
 /// This silo's live alert feed: an observer registered (by lease) with <see cref="IAlertBroadcastGrain"/>, a
 /// small replay ring, and one bounded channel per SSE client. Events are pushed, never polled.
 /// </summary>
-public sealed class AlertFeedHub(IGrainFactory grains, IOptions<AlertFeedOptions> options, ILogger<AlertFeedHub> logger)
-    : BackgroundService, IAlertFeedObserver
+public sealed class AlertFeedHub(IGrainFactory grains, ILocalSiloDetails silo, IOptions<AlertFeedOptions> options, ILogger<AlertFeedHub> logger)
+    : BackgroundService, IAlertFeedObserver, ILocalAlertFeed
 {
     private readonly AlertFeedOptions _options = options.Value;
     private readonly ConcurrentDictionary<long, Client> _clients = new();
@@ -32,6 +32,8 @@ public sealed class AlertFeedHub(IGrainFactory grains, IOptions<AlertFeedOptions
     private IAlertFeedObserver? _reference;
 
     public int ClientCount => _clients.Count;
+
+    public SiloAddress Silo => silo.SiloAddress;
 
     /// <summary>True once the observer is registered with the broadcast grain.</summary>
     public bool Registered { get; private set; }
@@ -45,7 +47,7 @@ public sealed class AlertFeedHub(IGrainFactory grains, IOptions<AlertFeedOptions
         {
             try
             {
-                await broadcast.SubscribeAsync(_reference, _options.Lease);
+                await broadcast.SubscribeAsync(_reference, _options.Lease, silo.SiloAddress);
                 Registered = true;
                 await Task.Delay(renew, stoppingToken);
             }
@@ -82,6 +84,13 @@ public sealed class AlertFeedHub(IGrainFactory grains, IOptions<AlertFeedOptions
 
     public Task OnAlertsAsync(AlertFeedEvent[] events)
     {
+        Publish(events);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Events of alert grains on this silo (in-process) or, through the broadcast grain, on another.</summary>
+    public void Publish(AlertFeedEvent[] events)
+    {
         lock (_ringLock)
         {
             foreach (var e in events) _ring[_ringCount++ % _ring.Length] = e;
@@ -93,7 +102,6 @@ public sealed class AlertFeedHub(IGrainFactory grains, IOptions<AlertFeedOptions
                 if (client.Filter.Matches(e.Alert)) client.Channel.Writer.TryWrite(e);
             }
         }
-        return Task.CompletedTask;
     }
 
     /// <summary>Adds a client; null when the silo has <see cref="AlertFeedOptions.MaxClients"/> already.</summary>

@@ -1,3 +1,4 @@
+using AiOps.Abstractions.Alerts;
 using AiOps.Grains.Alerts;
 using Microsoft.Extensions.Options;
 
@@ -30,6 +31,7 @@ public static class AlertingExtensions
 
         services.AddSingleton<AlertFeedHub>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertFeedHub>());
+        services.AddSingleton<ILocalAlertFeed>(sp => sp.GetRequiredService<AlertFeedHub>());
         services.AddHostedService<AlertingMaintenanceService>();
         return builder;
     }
