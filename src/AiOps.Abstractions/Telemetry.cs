@@ -68,46 +68,140 @@ public sealed record TelemetryBatch(
     private const byte HasId = 1;
     private const byte HasAttributes = 2;
 
-    public static TelemetryBatch Create(EntityKind kind, IReadOnlyList<TelemetryPoint> points, long publishedAtMs = 0) =>
-        new(Guid.CreateVersion7(), kind, Encode(points), points.Count, publishedAtMs);
-
-    public static byte[] Encode(IReadOnlyList<TelemetryPoint> points)
+    public static TelemetryBatch Create(EntityKind kind, IReadOnlyList<TelemetryPoint> points, long publishedAtMs = 0) => points switch
     {
-        var metrics = new List<string>(2);
-        var buffer = new ArrayBufferWriterLite(32 + points.Count * 20);
-        buffer.WriteByte(Version);
-        // Metric table first: collect distinct names (usually one or two per entity batch).
-        var indexes = new int[points.Count];
-        for (var i = 0; i < points.Count; i++)
-        {
-            var m = points[i].Metric;
-            var idx = metrics.IndexOf(m);
-            if (idx < 0) { idx = metrics.Count; metrics.Add(m); }
-            indexes[i] = idx;
-        }
-        buffer.WriteVarint((ulong)metrics.Count);
-        foreach (var m in metrics) buffer.WriteString(m);
+        TelemetryPoint[] array => Create(kind, array.AsSpan(), publishedAtMs),
+        List<TelemetryPoint> list => Create(kind, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list), publishedAtMs),
+        _ => Create(kind, points.ToArray().AsSpan(), publishedAtMs),
+    };
+
+    public static TelemetryBatch Create(EntityKind kind, ReadOnlySpan<TelemetryPoint> points, long publishedAtMs = 0) =>
+        new(Guid.CreateVersion7(), kind, Encode(points), points.Length, publishedAtMs);
+
+    public static byte[] Encode(IReadOnlyList<TelemetryPoint> points) => Encode(points.ToArray().AsSpan());
+
+    /// <summary>
+    /// Encodes into one array of exactly the right size: a first pass collects the distinct metric names
+    /// (usually one or two per entity batch) and measures, the second writes. The only other allocation is
+    /// the small name table.
+    /// </summary>
+    public static byte[] Encode(ReadOnlySpan<TelemetryPoint> points)
+    {
+        var metrics = new MetricTable(8);
+        var size = 1; // version
         long previous = 0;
-        for (var i = 0; i < points.Count; i++)
+        foreach (ref readonly var p in points)
         {
-            var p = points[i];
+            var idx = metrics.IndexOf(p.Metric);
+            size += 1 + VarintSize((ulong)idx) + 8;
+            var delta = p.TimestampMs - previous;
+            size += VarintSize((ulong)((delta << 1) ^ (delta >> 63)));
+            previous = p.TimestampMs;
+            if (p.EventIdHash != 0) size += 8;
+            if (p.Attributes is { Length: > 0 } attrs)
+            {
+                size += VarintSize((ulong)attrs.Length);
+                foreach (var kv in attrs) size += StringSize(kv.Key) + StringSize(kv.Value);
+            }
+        }
+        size += VarintSize((ulong)metrics.Count);
+        for (var m = 0; m < metrics.Count; m++) size += StringSize(metrics[m]);
+
+        var buffer = new byte[size];
+        var w = new SpanWriter(buffer);
+        w.WriteByte(Version);
+        w.WriteVarint((ulong)metrics.Count);
+        for (var m = 0; m < metrics.Count; m++) w.WriteString(metrics[m]);
+        previous = 0;
+        foreach (ref readonly var p in points)
+        {
             byte flags = 0;
             if (p.EventIdHash != 0) flags |= HasId;
             if (p.Attributes is { Length: > 0 }) flags |= HasAttributes;
-            buffer.WriteByte(flags);
-            buffer.WriteVarint((ulong)indexes[i]);
-            buffer.WriteDouble(p.Value);
+            w.WriteByte(flags);
+            w.WriteVarint((ulong)metrics.IndexOf(p.Metric));
+            w.WriteDouble(p.Value);
             var delta = p.TimestampMs - previous;
-            buffer.WriteVarint((ulong)((delta << 1) ^ (delta >> 63)));
+            w.WriteVarint((ulong)((delta << 1) ^ (delta >> 63)));
             previous = p.TimestampMs;
-            if (p.EventIdHash != 0) buffer.WriteUInt64(p.EventIdHash);
+            if (p.EventIdHash != 0) w.WriteUInt64(p.EventIdHash);
             if (p.Attributes is { Length: > 0 } attrs)
             {
-                buffer.WriteVarint((ulong)attrs.Length);
-                foreach (var kv in attrs) { buffer.WriteString(kv.Key); buffer.WriteString(kv.Value); }
+                w.WriteVarint((ulong)attrs.Length);
+                foreach (var kv in attrs) { w.WriteString(kv.Key); w.WriteString(kv.Value); }
             }
         }
-        return buffer.ToArray();
+        if (w.Position != size) throw new InvalidOperationException($"Telemetry batch encoding wrote {w.Position} of {size} bytes.");
+        return buffer;
+    }
+
+    private static int VarintSize(ulong v)
+    {
+        var n = 1;
+        while (v >= 0x80) { v >>= 7; n++; }
+        return n;
+    }
+
+    private static int StringSize(string s)
+    {
+        var n = Encoding.UTF8.GetByteCount(s);
+        return VarintSize((ulong)n) + n;
+    }
+
+    /// <summary>Distinct metric names in first-seen order; lookups compare references first (names come from the parser's interned vocabulary).</summary>
+    private struct MetricTable(int capacity)
+    {
+        private string[] _names = new string[capacity];
+        public int Count { get; private set; }
+        public readonly string this[int i] => _names[i];
+
+        public int IndexOf(string name)
+        {
+            for (var i = 0; i < Count; i++)
+                if (ReferenceEquals(_names[i], name)) return i;
+            for (var i = 0; i < Count; i++)
+                if (string.Equals(_names[i], name, StringComparison.Ordinal)) return i;
+            if (Count == _names.Length) Array.Resize(ref _names, _names.Length * 2);
+            _names[Count] = name;
+            return Count++;
+        }
+    }
+
+    private ref struct SpanWriter(Span<byte> buffer)
+    {
+        private readonly Span<byte> _buffer = buffer;
+        public int Position { get; private set; }
+
+        public void WriteByte(byte b) => _buffer[Position++] = b;
+
+        public void WriteDouble(double d)
+        {
+            BinaryPrimitives.WriteDoubleLittleEndian(_buffer[Position..], d);
+            Position += 8;
+        }
+
+        public void WriteUInt64(ulong v)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(_buffer[Position..], v);
+            Position += 8;
+        }
+
+        public void WriteVarint(ulong v)
+        {
+            while (v >= 0x80)
+            {
+                _buffer[Position++] = (byte)(v | 0x80);
+                v >>= 7;
+            }
+            _buffer[Position++] = (byte)v;
+        }
+
+        public void WriteString(string s)
+        {
+            var n = Encoding.UTF8.GetByteCount(s);
+            WriteVarint((ulong)n);
+            Position += Encoding.UTF8.GetBytes(s, _buffer.Slice(Position, n));
+        }
     }
 
     /// <summary>The points, in the order they were published.</summary>
@@ -168,43 +262,5 @@ public sealed record TelemetryBatch(
         var s = Encoding.UTF8.GetString(data, offset, length);
         offset += length;
         return s;
-    }
-
-    /// <summary>A growable byte buffer with the few writes the encoding needs.</summary>
-    private sealed class ArrayBufferWriterLite(int capacity)
-    {
-        private byte[] _buffer = new byte[capacity];
-        private int _length;
-
-        private Span<byte> Reserve(int n)
-        {
-            if (_length + n > _buffer.Length) Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + n));
-            var span = _buffer.AsSpan(_length, n);
-            _length += n;
-            return span;
-        }
-
-        public void WriteByte(byte b) => Reserve(1)[0] = b;
-        public void WriteDouble(double d) => BinaryPrimitives.WriteDoubleLittleEndian(Reserve(8), d);
-        public void WriteUInt64(ulong v) => BinaryPrimitives.WriteUInt64LittleEndian(Reserve(8), v);
-
-        public void WriteVarint(ulong v)
-        {
-            while (v >= 0x80)
-            {
-                WriteByte((byte)(v | 0x80));
-                v >>= 7;
-            }
-            WriteByte((byte)v);
-        }
-
-        public void WriteString(string s)
-        {
-            var n = Encoding.UTF8.GetByteCount(s);
-            WriteVarint((ulong)n);
-            Encoding.UTF8.GetBytes(s, Reserve(n));
-        }
-
-        public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
     }
 }

@@ -187,40 +187,21 @@ public sealed class TelemetryPublisher(
             _flushing = pending;
         }
 
-        // One batch per entity, its points in the order the requests were accepted.
-        var buffer = pending.Count == 1
-            ? pending[0].ByEntity
-            : new Dictionary<(EntityKind Kind, string Id), List<TelemetryPoint>>(pending.Count == 0 ? 0 : pending.Max(p => p.ByEntity.Count));
-        if (pending.Count > 1)
-        {
-            foreach (var request in pending)
-            {
-                foreach (var (key, points) in request.ByEntity)
-                {
-                    if (buffer.TryGetValue(key, out var list)) list.AddRange(points);
-                    else buffer.Add(key, points);
-                }
-            }
-        }
-
         try
         {
             // Events published immediately were accepted before these: they go first.
             try { await Task.WhenAll(immediate); } catch (IngestionBusyException) { /* answered to their own request */ }
             progress.OnPublished(count); // before the first delivery can be counted as consumed
-            var tasks = new List<Task>(buffer.Count);
-            var publishedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            foreach (var ((kind, id), points) in buffer)
-            {
-                tasks.Add(PublishEntityAsync(kind, id, TelemetryBatch.Create(kind, points, publishedAt)));
-            }
+            var batches = Merge(pending);
+            var tasks = new List<Task>(batches.Count);
+            foreach (var ((kind, id), batch) in batches) tasks.Add(PublishEntityAsync(kind, id, batch));
             await Task.WhenAll(tasks);
-            metrics.Published(count, buffer.Count);
+            metrics.Published(count, batches.Count);
             flush.TrySetResult();
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Publishing {Count} events to {Entities} entity streams failed", count, buffer.Count);
+            logger.LogError(ex, "Publishing {Count} events from {Requests} requests failed", count, pending.Count);
             flush.TrySetException(new IngestionBusyException("The telemetry streams did not accept the batch; retry (events carrying ids are deduplicated)."));
         }
         finally
@@ -230,6 +211,76 @@ public sealed class TelemetryPublisher(
                 _inFlight -= count;
                 _flushing = null;
             }
+        }
+    }
+
+    /// <summary>
+    /// One batch per entity, its points in the order the requests were accepted. An entity's lists from the
+    /// requests are chained first and copied once into a pooled scratch array, so no list grows while merging.
+    /// </summary>
+    private static List<((EntityKind Kind, string Id) Key, TelemetryBatch Batch)> Merge(List<ParsedBatch> pending)
+    {
+        var publishedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var occurrences = 0;
+        var widest = 0;
+        foreach (var request in pending)
+        {
+            occurrences += request.ByEntity.Count;
+            widest = Math.Max(widest, request.ByEntity.Count);
+        }
+        var chain = System.Buffers.ArrayPool<(List<TelemetryPoint> Points, int Next)>.Shared.Rent(Math.Max(1, occurrences));
+        var heads = new Dictionary<(EntityKind Kind, string Id), (int First, int Last, int Count)>(widest);
+        try
+        {
+            var n = 0;
+            foreach (var request in pending)
+            {
+                foreach (var (key, points) in request.ByEntity)
+                {
+                    chain[n] = (points, -1);
+                    ref var head = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(heads, key, out var exists);
+                    if (exists)
+                    {
+                        chain[head.Last].Next = n;
+                        head = (head.First, n, head.Count + points.Count);
+                    }
+                    else
+                    {
+                        head = (n, n, points.Count);
+                    }
+                    n++;
+                }
+            }
+
+            var batches = new List<((EntityKind, string), TelemetryBatch)>(heads.Count);
+            TelemetryPoint[]? scratch = null;
+            foreach (var (key, head) in heads)
+            {
+                if (head.First == head.Last)
+                {
+                    batches.Add((key, TelemetryBatch.Create(key.Kind, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(chain[head.First].Points), publishedAt)));
+                    continue;
+                }
+                if (scratch is null || scratch.Length < head.Count)
+                {
+                    if (scratch is not null) System.Buffers.ArrayPool<TelemetryPoint>.Shared.Return(scratch, clearArray: true);
+                    scratch = System.Buffers.ArrayPool<TelemetryPoint>.Shared.Rent(head.Count);
+                }
+                var filled = 0;
+                for (var i = head.First; i >= 0; i = chain[i].Next)
+                {
+                    var part = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(chain[i].Points);
+                    part.CopyTo(scratch.AsSpan(filled));
+                    filled += part.Length;
+                }
+                batches.Add((key, TelemetryBatch.Create(key.Kind, scratch.AsSpan(0, filled), publishedAt)));
+            }
+            if (scratch is not null) System.Buffers.ArrayPool<TelemetryPoint>.Shared.Return(scratch, clearArray: true);
+            return batches;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<(List<TelemetryPoint>, int)>.Shared.Return(chain, clearArray: true);
         }
     }
 
