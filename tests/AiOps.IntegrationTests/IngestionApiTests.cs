@@ -134,6 +134,41 @@ public sealed class IngestionApiTests : IClassFixture<IngestionApiTests.App>
     }
 
     [Fact]
+    public async Task SmallRequestsPublishedAtOnceAndBulkRequestsKeepEachEntitysOrder()
+    {
+        // Six producers, each with its own entity, alternate a one-event request (published at once when its
+        // entity has nothing waiting) and a 200-event request (group commit) that also carries a point of that
+        // entity. Each entity's points must arrive complete and in the order they were accepted: a late point
+        // would only reach the rollups, so the raw series would come up short.
+        var bulkPeer = NewId("peer");
+        var producers = Enumerable.Range(0, 6).Select(p => NewId($"ord{p}")).ToArray();
+        var start = Now.AddHours(-2);
+        await Task.WhenAll(producers.Select(async id =>
+        {
+            for (var k = 0; k < 25; k++)
+            {
+                var small = await _client.PostTelemetry(Event("model", id, "latency_ms", 2 * k, start.AddMinutes(2 * k)));
+                Assert.Equal(1, (int)small["accepted"]!);
+                var bulk = Enumerable.Range(0, 199)
+                    .Select(i => Event("pipeline", $"{bulkPeer}-{i}", "rows.out", i, start.AddMinutes(2 * k + 1)))
+                    .Append(Event("model", id, "latency_ms", 2 * k + 1, start.AddMinutes(2 * k + 1)))
+                    .ToArray();
+                var reply = await _client.PostTelemetry(bulk);
+                Assert.Equal(200, (int)reply["accepted"]!);
+            }
+        }));
+
+        foreach (var id in producers)
+        {
+            await Eventually.Until(() => _client.GetJsonOrNull($"/api/v1/models/{id}"), j => j?["eventsApplied"]?.GetValue<long>() == 50);
+            var raw = await (await _client.GetAsync($"/api/v1/models/{id}/metrics/latency_ms?limit=64")).ReadJson();
+            var values = raw["points"]!.AsArray().Select(p => (double)p!["value"]!).ToArray();
+            Assert.Equal(Enumerable.Range(0, 50).Select(v => (double)v), values);
+        }
+        await Eventually.Until(() => _client.GetJsonOrNull($"/api/v1/pipelines/{bulkPeer}-0"), j => j?["eventsApplied"]?.GetValue<long>() == 150);
+    }
+
+    [Fact]
     public async Task AMetricSeriesCanBeReadAtRawAndHourlyResolution()
     {
         var id = NewId("lat");
