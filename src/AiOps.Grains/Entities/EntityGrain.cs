@@ -155,6 +155,8 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
 
     // ---- application -------------------------------------------------------------------------
 
+    private int _scoredInBatch;
+
     private void Apply(TelemetryBatch batch)
     {
         if (!_batchIds.Add(RecentIds.Hash(batch.BatchId)))
@@ -203,6 +205,11 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             if (State.FirstSeenMs is null || p.TimestampMs < State.FirstSeenMs) State.FirstSeenMs = p.TimestampMs;
             if (State.LastSeenMs is null || p.TimestampMs > State.LastSeenMs) State.LastSeenMs = p.TimestampMs;
         }
+        if (_scoredInBatch > 0)
+        {
+            GrainMetrics.PointsScored.Add(_scoredInBatch); // once per batch: a counter update per point cost more than the bookkeeping around it
+            _scoredInBatch = 0;
+        }
         _dirty = true;
     }
 
@@ -212,8 +219,13 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     {
         var score = _detectors.Score(p.Metric, p.TimestampMs, p.Value);
         series.ScoreLast(score);
-        GrainMetrics.PointsScored.Add(1);
-        var i = State.OpenAnomalies.FindIndex(a => a.Metric == p.Metric);
+        _scoredInBatch++;
+        var i = -1;
+        var open = State.OpenAnomalies;
+        for (var k = 0; k < open.Count; k++)
+        {
+            if (string.Equals(open[k].Metric, p.Metric, StringComparison.Ordinal)) { i = k; break; }
+        }
         var at = DateTime.UnixEpoch.AddMilliseconds(p.TimestampMs);
         if (score >= _options.AlarmThreshold)
         {
@@ -226,9 +238,9 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             }
             else
             {
-                var open = State.OpenAnomalies[i];
-                State.OpenAnomalies[i] = open with { LastAt = at, MaxScore = Math.Max(open.MaxScore, score), LastValue = p.Value, Points = open.Points + 1 };
-                if (score > open.MaxScore) Signal(AnomalySignal(p, series, score, firing: true));
+                var current = open[i];
+                open[i] = current with { LastAt = at, MaxScore = Math.Max(current.MaxScore, score), LastValue = p.Value, Points = current.Points + 1 };
+                if (score > current.MaxScore) Signal(AnomalySignal(p, series, score, firing: true));
             }
         }
         else if (i >= 0)

@@ -22,10 +22,6 @@ public sealed class PcaSubspace
         Dimension = dim; Rank = rank; _mean = mean; _basis = basis;
     }
 
-    private sealed class Row
-    {
-        public float[] Features { get; set; } = [];
-    }
 
     /// <summary>Fits the subspace with ML.NET RandomizedPca (single-threaded, deterministic seed).</summary>
     public static PcaSubspace Fit(IReadOnlyList<float[]> windows, int rank)
@@ -55,12 +51,12 @@ public sealed class PcaSubspace
         // a fresh MLContext per training: a long-lived shared context retains ~5 KB per training (measured),
         // which would grow without bound in a silo that re-trains thousands of detectors
         var ml = new MLContext(seed: 17);
-        var schema = SchemaDefinition.Create(typeof(Row));
-        schema[0].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dim);
-        var data = ml.Data.LoadFromEnumerable(windows.Select(w => new Row { Features = w }), schema);
+        // The windows reach the trainer through a small IDataView of our own: LoadFromEnumerable emits dynamic
+        // methods for every call, and finalising those cost the finalizer thread more CPU than the fit itself.
+        var data = new WindowDataView(windows, dim);
         var trainer = ml.AnomalyDetection.Trainers.RandomizedPca(new RandomizedPcaTrainer.Options
         {
-            FeatureColumnName = nameof(Row.Features),
+            FeatureColumnName = WindowDataView.FeaturesColumn,
             Rank = rank,
             Oversampling = 10,
             EnsureZeroMean = true,

@@ -36,7 +36,11 @@ internal sealed class ShapeModel
             for (int q = 0; q < g; q++)
             {
                 int o = o0 + q;
-                s += o == 0 ? current : buf[(head - o + 2 * n) % n];
+                if (o == 0) { s += current; continue; }
+                int i = head - o;
+                if (i < 0) i += n;
+                if (i < 0) i += n;
+                s += buf[i];
             }
             w[j] = (float)(s / g);
         }

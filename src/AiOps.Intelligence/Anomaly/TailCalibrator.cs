@@ -12,6 +12,12 @@ internal sealed class TailCalibrator
     private const double LogMin = -4.0;     // ln z lower edge
     private const double BinsPerUnit = 6.0; // bins per unit of ln z -> covers ln z in [-4, 6.67)
     private readonly float[] _counts = new float[Bins];
+    // Fenwick tree over the bins in reverse order (tree position r+1 holds bin Bins-1-r): the upper-tail sum a
+    // surprise needs costs log2(Bins) steps instead of a pass over the bins. It is derived from _counts and rebuilt
+    // from them whenever they are rescaled or read.
+    private readonly double[] _tail = new double[Bins + 1];
+    private double _lastZ = double.NaN;      // Surprise(z) is followed by Add(z): the bin is computed once
+    private int _lastBin;
     private double _weight = 1.0;            // weight of the next sample (grows instead of decaying all bins)
     private double _total;
     private double _maxZ;                    // decayed running maximum
@@ -24,6 +30,32 @@ internal sealed class TailCalibrator
 
     public double EffectiveCount => _total / _weight;
 
+    private int CachedBinOf(double z)
+    {
+        if (z == _lastZ) return _lastBin;
+        _lastZ = z;
+        return _lastBin = BinOf(z);
+    }
+
+    /// <summary>Sum of the counts of bins above <paramref name="bin"/>.</summary>
+    private double SumAbove(int bin)
+    {
+        double sum = 0;
+        for (int i = Bins - 1 - bin; i > 0; i -= i & -i) sum += _tail[i];
+        return sum;
+    }
+
+    private void AddToTree(int bin, double delta)
+    {
+        for (int i = Bins - bin; i <= Bins; i += i & -i) _tail[i] += delta;
+    }
+
+    private void RebuildTree()
+    {
+        Array.Clear(_tail);
+        for (int b = 0; b < Bins; b++) AddToTree(b, _counts[b]);
+    }
+
     private static int BinOf(double z)
     {
         if (z <= 0) return 0;
@@ -35,10 +67,8 @@ internal sealed class TailCalibrator
     public double Surprise(double z)
     {
         if (_total <= 0) return 0;
-        int b = BinOf(z);
-        double above = 0;
-        for (int i = b + 1; i < Bins; i++) above += _counts[i];
-        above += 0.5 * _counts[b];
+        int b = CachedBinOf(z);
+        double above = SumAbove(b) + 0.5 * _counts[b];
         double n = _total / _weight;                 // effective sample size
         double p = (above / _weight + 0.5) / (n + 1.0);
         if (z > _maxZ && _maxZ > 0)
@@ -51,8 +81,10 @@ internal sealed class TailCalibrator
 
     public void Add(double z)
     {
-        int b = BinOf(z);
+        int b = CachedBinOf(z);
+        float before = _counts[b];
         _counts[b] += (float)_weight;
+        AddToTree(b, (double)_counts[b] - before);
         _total += _weight;
         _maxZ = Math.Max(z, _maxZ / _growth);
         _weight *= _growth;
@@ -62,6 +94,7 @@ internal sealed class TailCalibrator
             for (int i = 0; i < Bins; i++) _counts[i] = (float)(_counts[i] / _weight);
             _total /= _weight;
             _weight = 1.0;
+            RebuildTree();
         }
     }
 
@@ -81,5 +114,6 @@ internal sealed class TailCalibrator
         _total = r.ReadDouble();
         _maxZ = r.ReadDouble();
         _weight = 1.0;
+        RebuildTree();
     }
 }

@@ -12,9 +12,45 @@ internal static class Robust
             if (!double.IsNaN(v)) scratch[n++] = v;
         }
         if (n == 0) return double.NaN;
+        if (n == 8) return MedianOf8(scratch);
         var s = scratch[..n];
-        s.Sort();
+        if (n <= 16)
+        {
+            // Insertion sort: the detector takes medians of 8 values twice per point, where the general sort's
+            // set-up cost dominated. Same order, same median.
+            for (int i = 1; i < n; i++)
+            {
+                double x = s[i];
+                int j = i - 1;
+                while (j >= 0 && s[j] > x) { s[j + 1] = s[j]; j--; }
+                s[j + 1] = x;
+            }
+        }
+        else s.Sort();
         return (n & 1) == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    }
+
+    /// <summary>
+    /// Median of exactly 8 (non-NaN) values: a 19-comparator sorting network (checked against all 0/1 inputs) of
+    /// branch-free min/max. The detector takes two such medians per point; a comparison sort mispredicted its way
+    /// through them.
+    /// </summary>
+    private static double MedianOf8(Span<double> v)
+    {
+        double a0 = v[0], a1 = v[1], a2 = v[2], a3 = v[3], a4 = v[4], a5 = v[5], a6 = v[6], a7 = v[7];
+        Swap(ref a0, ref a2); Swap(ref a1, ref a3); Swap(ref a4, ref a6); Swap(ref a5, ref a7);
+        Swap(ref a0, ref a4); Swap(ref a1, ref a5); Swap(ref a2, ref a6); Swap(ref a3, ref a7);
+        Swap(ref a0, ref a1); Swap(ref a2, ref a3); Swap(ref a4, ref a5); Swap(ref a6, ref a7);
+        Swap(ref a2, ref a4); Swap(ref a3, ref a5);
+        Swap(ref a1, ref a4); Swap(ref a3, ref a6);
+        Swap(ref a1, ref a2); Swap(ref a3, ref a4); Swap(ref a5, ref a6);
+        return 0.5 * (a3 + a4);
+
+        static void Swap(ref double x, ref double y)
+        {
+            double lo = Math.Min(x, y), hi = Math.Max(x, y);
+            x = lo; y = hi;
+        }
     }
 
     public static double Median(IEnumerable<double> values)
