@@ -169,4 +169,42 @@ public class AnomalyDetectorTests
         double spike = d.Score(Synthetic.Start + TimeSpan.FromHours(1400), y[1400] + 30);
         Assert.True(spike >= Alarm, $"spike score {spike:F3} with a background-trained model");
     }
+
+    [Fact]
+    public void Background_trainer_steps_down_while_the_rest_of_the_process_keeps_the_cores_busy()
+    {
+        // A process CPU clock the test controls: while "saturated" the rest of the process uses every core (and the
+        // trainer, busy all the time here, adds one more core's worth).
+        var gate = new object();
+        var saturated = true;
+        var cpu = TimeSpan.Zero;
+        var last = System.Diagnostics.Stopwatch.GetTimestamp();
+        TimeSpan Clock()
+        {
+            lock (gate)
+            {
+                var now = System.Diagnostics.Stopwatch.GetTimestamp();
+                var wall = System.Diagnostics.Stopwatch.GetElapsedTime(last, now);
+                cpu += saturated ? wall * (Environment.ProcessorCount + 1) : wall;
+                last = now;
+                return cpu;
+            }
+        }
+        using var trainer = new BackgroundDetectorTrainer(maxBusyShare: 1.0, minBusyShare: 0.5, processCpu: Clock, sampleInterval: TimeSpan.FromMilliseconds(20));
+        Assert.Equal(1.0, trainer.CurrentBusyShare);
+
+        double ShareAfterWork()
+        {
+            // Trainings of ~1 ms each for a while: the trainer samples the clock between them.
+            var until = DateTime.UtcNow.AddMilliseconds(400);
+            while (DateTime.UtcNow < until) trainer.Run(() => { Thread.Sleep(1); return 0; }).Wait();
+            return trainer.CurrentBusyShare;
+        }
+
+        Assert.Equal(0.5, ShareAfterWork());
+        lock (gate) saturated = false;
+        Assert.Equal(1.0, ShareAfterWork());
+        lock (gate) saturated = true;
+        Assert.Equal(0.5, ShareAfterWork());
+    }
 }

@@ -28,4 +28,8 @@ public static class GrainMetrics
     public static readonly ObservableCounter<double> DetectorTrainingTime =
         Meter.CreateObservableCounter("aiops.anomaly.training.busy", () => BackgroundDetectorTrainer.Shared.BusyTime.TotalSeconds, "s",
             "Time the background trainer spent training detectors.");
+
+    public static readonly ObservableGauge<double> DetectorTrainingShare =
+        Meter.CreateObservableGauge("aiops.anomaly.training.share", () => BackgroundDetectorTrainer.Shared.CurrentBusyShare, "1",
+            "Share of one core the background trainer may use now (lower while the rest of the process keeps the cores busy).");
 }
