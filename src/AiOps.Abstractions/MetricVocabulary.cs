@@ -73,6 +73,35 @@ public static class MetricVocabulary
 
     public static MetricDefinition? Find(string name) => ByName.GetValueOrDefault(name);
 
+    // Vocabulary names as UTF-8, bucketed by length, for the parser's allocation-free lookup.
+    private static readonly (byte[] Utf8, string Name)[][] ByLength = BuildByLength();
+
+    private static (byte[], string)[][] BuildByLength()
+    {
+        var max = Definitions.Max(d => d.Name.Length);
+        var buckets = new (byte[], string)[max + 1][];
+        for (var n = 0; n <= max; n++)
+            buckets[n] = Definitions.Where(d => d.Name.Length == n).Select(d => (System.Text.Encoding.UTF8.GetBytes(d.Name), d.Name)).ToArray();
+        return buckets;
+    }
+
+    /// <summary>
+    /// The vocabulary's own string for a metric name given as UTF-8, if it is one: events then share one string
+    /// per metric instead of allocating one each, and later comparisons of the name find equal references.
+    /// </summary>
+    public static bool TryGetName(ReadOnlySpan<byte> utf8, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? name)
+    {
+        if (utf8.Length < ByLength.Length)
+        {
+            foreach (var (bytes, candidate) in ByLength[utf8.Length])
+            {
+                if (utf8.SequenceEqual(bytes)) { name = candidate; return true; }
+            }
+        }
+        name = null;
+        return false;
+    }
+
     /// <summary>Aggregation of a metric: vocabulary metrics as defined, custom metrics as gauges.</summary>
     public static MetricAggregation AggregationOf(string name) =>
         ByName.TryGetValue(name, out var d) ? d.Aggregation : MetricAggregation.Gauge;

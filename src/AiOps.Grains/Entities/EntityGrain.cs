@@ -167,6 +167,13 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
 
         var nowMonth = MonthKey(Time.GetUtcNow().ToUnixTimeMilliseconds());
         _batchPublishedAtMs = batch.PublishedAtMs;
+        // A batch names each metric once (its string table), so consecutive points of a metric share the string:
+        // the series found for the previous point is reused without a lookup. Likewise the month of the previous
+        // timestamp is reused while points stay within it.
+        string? lastMetric = null;
+        MetricSeries? lastSeries = null;
+        long monthFrom = long.MaxValue, monthTo = long.MinValue;
+        var monthOfPoint = 0;
         foreach (var p in batch.Points())
         {
             if (p.EventIdHash != 0 && !_eventIds.Add(p.EventIdHash))
@@ -174,7 +181,9 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
                 State.DuplicatesDropped++;
                 continue;
             }
-            if (!_series.TryGetValue(p.Metric, out var series))
+            MetricSeries? series;
+            if (ReferenceEquals(p.Metric, lastMetric)) series = lastSeries!;
+            else if (!_series.TryGetValue(p.Metric, out series))
             {
                 if (_series.Count >= Limits.MaxMetricsPerEntity)
                 {
@@ -184,15 +193,25 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
                 series = new MetricSeries(p.Metric, RetentionFor(p.Metric));
                 _series.Add(p.Metric, series);
             }
+            lastMetric = p.Metric;
+            lastSeries = series;
+            if (p.TimestampMs < monthFrom || p.TimestampMs >= monthTo)
+            {
+                var day = DateTime.UnixEpoch.AddMilliseconds(p.TimestampMs);
+                var first = new DateTime(day.Year, day.Month, 1, 0, 0, 0, DateTimeKind.Utc);
+                monthFrom = (long)(first - DateTime.UnixEpoch).TotalMilliseconds;
+                monthTo = (long)(first.AddMonths(1) - DateTime.UnixEpoch).TotalMilliseconds;
+                monthOfPoint = day.Year * 12 + day.Month - 1;
+            }
 
             var inOrder = series.Add(p.TimestampMs, p.Value);
             if (series.Aggregation == MetricAggregation.Sum)
             {
-                AddMonthly(State.MonthSums, MonthKey(p.TimestampMs), p.Metric, p.Value, nowMonth, cap: int.MaxValue);
+                AddMonthly(State.MonthSums, monthOfPoint, p.Metric, p.Value, nowMonth, cap: int.MaxValue);
             }
             if (p.Metric == MetricVocabulary.Cost && p.Attributes is not null)
             {
-                var month = MonthKey(p.TimestampMs);
+                var month = monthOfPoint;
                 if (p.Attribute(MetricVocabulary.Attributes.Service) is { } service)
                     AddMonthly(State.CostByService, month, service, p.Value, nowMonth, cap: 50);
                 if (p.Attribute(MetricVocabulary.Attributes.Resource) is { } resource)
@@ -334,8 +353,8 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             byMonth[month] = sums;
             foreach (var old in byMonth.Keys.Where(m => m < nowMonth - 2).ToList()) byMonth.Remove(old);
         }
-        if (!sums.ContainsKey(key) && sums.Count >= cap) key = "(other)";
-        sums[key] = sums.GetValueOrDefault(key) + value;
+        if (sums.Count >= cap && !sums.ContainsKey(key)) key = "(other)";
+        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sums, key, out _) += value;
     }
 
     public static int MonthKey(long timestampMs)

@@ -86,7 +86,8 @@ public static class TelemetryParser
             return;
         }
 
-        string? kindText = null, entityId = null, metric = null, eventId = null, error = null, errorField = null;
+        string? entityId = null, metric = null, eventId = null, error = null, errorField = null;
+        var kindGiven = false;
         ulong eventIdHash = 0;
         int idStart = 0, idText = 0;
         var hasKind = false;
@@ -113,9 +114,17 @@ public static class TelemetryParser
                     {
                         reader.Read();
                         if (reader.TokenType != JsonTokenType.String) { reader.Skip(); Fail("entity.kind", "entity.kind must be a string."); continue; }
-                        kindText = reader.GetString();
-                        if (EntityKinds.TryParse(kindText, out kind)) hasKind = true;
-                        else Fail("entity.kind", $"Unknown entity kind '{Truncate(kindText)}': use pipeline, model or costcenter.");
+                        kindGiven = true;
+                        // The three spellings producers send are matched on the bytes; anything else goes through the full parse.
+                        if (reader.ValueTextEquals("pipeline"u8)) { kind = EntityKind.Pipeline; hasKind = true; }
+                        else if (reader.ValueTextEquals("model"u8)) { kind = EntityKind.Model; hasKind = true; }
+                        else if (reader.ValueTextEquals("costcenter"u8)) { kind = EntityKind.CostCenter; hasKind = true; }
+                        else
+                        {
+                            var kindText = reader.GetString();
+                            if (EntityKinds.TryParse(kindText, out kind)) hasKind = true;
+                            else Fail("entity.kind", $"Unknown entity kind '{Truncate(kindText)}': use pipeline, model or costcenter.");
+                        }
                     }
                     else if (reader.ValueTextEquals("id"u8))
                     {
@@ -135,7 +144,10 @@ public static class TelemetryParser
             {
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.String) { reader.Skip(); Fail("metric", "metric must be a string."); continue; }
-                metric = reader.GetString();
+                // Vocabulary metrics reuse the vocabulary's strings (no allocation per event).
+                metric = !reader.ValueIsEscaped && !reader.HasValueSequence && MetricVocabulary.TryGetName(reader.ValueSpan, out var known)
+                    ? known
+                    : reader.GetString();
                 if (!Limits.IsValidMetricName(metric)) Fail("metric", $"metric must be 1-{Limits.MaxMetricNameLength} characters of lower-case letters, digits, '.' and '_', starting with a letter.");
             }
             else if (reader.ValueTextEquals("value"u8))
@@ -186,7 +198,7 @@ public static class TelemetryParser
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.Null) continue;
                 if (reader.TokenType != JsonTokenType.StartObject) { reader.Skip(); Fail("attributes", "attributes must be an object of string values."); continue; }
-                attributes = ReadAttributes(ref reader, Fail);
+                attributes = ReadAttributes(ref reader, ref error, ref errorField);
             }
             else
             {
@@ -197,7 +209,7 @@ public static class TelemetryParser
 
         if (error is null)
         {
-            if (kindText is null) Fail("entity.kind", "entity.kind is required.");
+            if (!kindGiven) Fail("entity.kind", "entity.kind is required.");
             else if (entityId is null) Fail("entity.id", "entity.id is required.");
             else if (metric is null) Fail("metric", "metric is required.");
             else if (!hasValue) Fail("value", "value is required.");
@@ -222,7 +234,6 @@ public static class TelemetryParser
         result.Accepted++;
     }
 
-    private delegate void FailFn(string field, string message);
 
     private static bool IsValidAsciiId(ReadOnlySpan<byte> id)
     {
@@ -235,8 +246,15 @@ public static class TelemetryParser
         return true;
     }
 
-    private static List<KeyValuePair<string, string>>? ReadAttributes(ref Utf8JsonReader reader, FailFn fail)
+    // Errors come back through the caller's (error, field) pair, the first one kept: a delegate here would make the
+    // caller's locals a heap closure for every event, attributes or not.
+    private static List<KeyValuePair<string, string>>? ReadAttributes(ref Utf8JsonReader reader, ref string? error, ref string? errorField)
     {
+        static void fail(string field, string message, ref string? error, ref string? errorField)
+        {
+            if (error is null) { error = message; errorField = field; }
+        }
+
         var list = new List<KeyValuePair<string, string>>();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -253,22 +271,22 @@ public static class TelemetryParser
             if (value is null)
             {
                 reader.Skip();
-                fail($"attributes.{Truncate(key)}", "attribute values must be strings, numbers or booleans.");
+                fail($"attributes.{Truncate(key)}", "attribute values must be strings, numbers or booleans.", ref error, ref errorField);
                 continue;
             }
             if (key.Length is 0 or > Limits.MaxAttributeKeyLength || key.Any(char.IsControl))
             {
-                fail("attributes", $"attribute keys must be 1-{Limits.MaxAttributeKeyLength} characters without control characters.");
+                fail("attributes", $"attribute keys must be 1-{Limits.MaxAttributeKeyLength} characters without control characters.", ref error, ref errorField);
                 continue;
             }
             if (value.Length > Limits.MaxAttributeValueLength || value.Any(char.IsControl))
             {
-                fail($"attributes.{key}", $"attribute values must be at most {Limits.MaxAttributeValueLength} characters without control characters.");
+                fail($"attributes.{key}", $"attribute values must be at most {Limits.MaxAttributeValueLength} characters without control characters.", ref error, ref errorField);
                 continue;
             }
             list.Add(new(key, value));
         }
-        if (list.Count > Limits.MaxAttributesPerEvent) fail("attributes", $"at most {Limits.MaxAttributesPerEvent} attributes per event.");
+        if (list.Count > Limits.MaxAttributesPerEvent) fail("attributes", $"at most {Limits.MaxAttributesPerEvent} attributes per event.", ref error, ref errorField);
         return list.Count == 0 ? null : list;
     }
 
