@@ -51,7 +51,9 @@ public sealed class BenchServer : IAsyncDisposable
             var (buffer, length, error) = await ReadBody(request, ct);
             var parsed = TelemetryParser.Parse(buffer.AsSpan(0, length), DateTimeOffset.UtcNow);
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-            return Results.Accepted(null, new { accepted = parsed.Accepted });
+            var accepted = parsed.Accepted;
+            parsed.Release();
+            return Results.Accepted(null, new { accepted });
         }).AllowAnonymous();
         await app.StartAsync();
         return new BenchServer(app, data, port);

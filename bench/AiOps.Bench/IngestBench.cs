@@ -35,6 +35,7 @@ public static class IngestBench
 
         var rounds = Math.Max(1, args.Int("rounds", 3));
         var realOnly = args.Get("real-only") is not null;
+        using var sampler = args.Get("alloc-types") is not null ? new AllocationSampler() : null;
         Console.Write("building payloads… ");
         var start = DateTimeOffset.UtcNow.AddDays(-2);
         // Warm-up on the same entities (other event ids): activation and JIT are one-time costs, the figure is the steady state.
@@ -68,18 +69,21 @@ public static class IngestBench
         {
             var payloads = payloadSets[round];
             GC.Collect();
+            sampler?.Reset();
             var gc0 = GcSnapshot.Take();
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             // --real-only (for profiling the real path): skip the baseline rounds; no ratio is printed.
             if (!realOnly) await Send(http, "/bench/noop", payloads, clients);
             var noopSeconds = sw.Elapsed.TotalSeconds;
+            if (sampler is not null && !realOnly) { sampler.Print($"round {round + 1} no-op", totalEvents); sampler.Reset(); }
             var noopCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
             var noopGc = GcSnapshot.Take() - gc0;
             noopRates.Add(totalEvents / noopSeconds);
 
             // The real path: validate, group, publish to per-entity streams, apply in grains; done when every summary reflects every event.
             GC.Collect();
+            sampler?.Reset();
             gc0 = GcSnapshot.Take();
             cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var trainer = AiOps.Intelligence.BackgroundDetectorTrainer.Shared;
@@ -92,6 +96,7 @@ public static class IngestBench
             var e2eSeconds = sw.Elapsed.TotalSeconds;
             var realCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
             var realGc = GcSnapshot.Take() - gc0;
+            if (sampler is not null) { sampler.Print($"round {round + 1} real", totalEvents); sampler.Reset(); }
             realRates.Add(totalEvents / e2eSeconds);
 
             Console.WriteLine();

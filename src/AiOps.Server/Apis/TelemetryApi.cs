@@ -96,14 +96,17 @@ public static class TelemetryApi
             }
 
             foreach (var (field, count) in parsed.RejectedByReason) metrics.Rejected(field, count);
-            var rejected = parsed.Total - parsed.Accepted;
-            if (parsed.Accepted == 0)
+            // Everything the reply needs is taken now: once handed to the publisher, the batch is reused after its flush.
+            var (accepted, total) = (parsed.Accepted, parsed.Total);
+            var rejections = parsed.Rejections.Count == 0 ? [] : parsed.Rejections.ToArray();
+            if (accepted == 0)
             {
-                var errors = parsed.Rejections
+                parsed.Release();
+                var errors = rejections
                     .GroupBy(r => $"[{r.Index}].{r.Field}")
                     .ToDictionary(g => g.Key, g => g.Select(r => r.Reason).ToArray());
                 return TypedResults.ValidationProblem(errors,
-                    detail: $"None of the {parsed.Total} events is valid; nothing was applied.",
+                    detail: $"None of the {total} events is valid; nothing was applied.",
                     title: "No valid telemetry events");
             }
 
@@ -115,8 +118,8 @@ public static class TelemetryApi
             {
                 return Problem(StatusCodes.Status503ServiceUnavailable, "Ingestion is busy", ex.Message, null);
             }
-            metrics.Accepted(parsed.Accepted);
-            return TypedResults.Accepted((string?)null, new IngestResponse(parsed.Accepted, rejected, parsed.Rejections));
+            metrics.Accepted(accepted);
+            return TypedResults.Accepted((string?)null, new IngestResponse(accepted, total - accepted, rejections));
         }
         finally
         {

@@ -14,6 +14,57 @@ public sealed class ParsedBatch
     public int Accepted { get; set; }
     public int Total { get; set; }
     public Dictionary<string, int> RejectedByReason { get; } = [];
+
+    // ---- pooling --------------------------------------------------------------------------------------------
+    // The per-entity grouping (a dictionary grown to the request's entities and a list per entity) was most of what
+    // parsing allocated, and it stays alive while the request waits for its flush, so it got promoted by the GC.
+    // Batches are rented by the parser and given back by whoever is done with them last (the publisher once the
+    // points are encoded, or the endpoint that rejected or ignored them); a batch not given back is just collected.
+
+    private const int PoolSize = 128;
+    private const int MaxPooledEntities = 4_096;
+    private const int MaxPooledListCapacity = 256;
+    private static readonly System.Collections.Concurrent.ConcurrentQueue<ParsedBatch> Pool = new();
+    private static int s_pooled;
+    private readonly Stack<List<TelemetryPoint>> _spareLists = new();
+    private int _rented; // 1 while handed out by Rent
+
+    internal static ParsedBatch Rent()
+    {
+        if (Pool.TryDequeue(out var batch))
+        {
+            Interlocked.Decrement(ref s_pooled);
+            batch._rented = 1;
+            return batch;
+        }
+        return new ParsedBatch { _rented = 1 };
+    }
+
+    /// <summary>A list for one entity's points: a spare one from an earlier use of this batch when there is one.</summary>
+    internal List<TelemetryPoint> NewList() => _spareLists.TryPop(out var list) ? list : new List<TelemetryPoint>(4);
+
+    /// <summary>
+    /// Gives the batch back for reuse. The caller must hold no reference to it, its lists or its rejections
+    /// afterwards. Calling it twice, or on a batch that was not rented, does nothing.
+    /// </summary>
+    public void Release()
+    {
+        if (Interlocked.Exchange(ref _rented, 0) != 1) return;
+        if (ByEntity.Count > MaxPooledEntities) return; // unusually wide: let the GC have it
+        foreach (var list in ByEntity.Values)
+        {
+            if (list.Capacity > MaxPooledListCapacity) continue;
+            list.Clear();
+            _spareLists.Push(list);
+        }
+        ByEntity.Clear();
+        Rejections.Clear();
+        RejectedByReason.Clear();
+        Accepted = 0;
+        Total = 0;
+        if (Interlocked.Increment(ref s_pooled) <= PoolSize) Pool.Enqueue(this);
+        else Interlocked.Decrement(ref s_pooled);
+    }
 }
 
 /// <summary>The body could not be read as JSON at all, or broke a request-wide limit.</summary>
@@ -38,11 +89,25 @@ public static class TelemetryParser
 
     public static ParsedBatch Parse(ReadOnlySpan<byte> body, DateTimeOffset now, int maxEvents = Limits.MaxEventsPerRequest)
     {
-        var result = new ParsedBatch();
+        var result = ParsedBatch.Rent();
         var reader = new Utf8JsonReader(body, ReaderOptions);
         var maxTimestamp = (now + Limits.MaxFutureSkew).ToUnixTimeMilliseconds();
         var minTimestamp = new DateTimeOffset(Limits.MinTimestamp).ToUnixTimeMilliseconds();
         var nowMs = now.ToUnixTimeMilliseconds();
+        try
+        {
+            ParseInto(ref reader, body, result, nowMs, minTimestamp, maxTimestamp, maxEvents);
+            return result;
+        }
+        catch
+        {
+            result.Release();
+            throw;
+        }
+    }
+
+    private static void ParseInto(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, ParsedBatch result, long nowMs, long minTimestamp, long maxTimestamp, int maxEvents)
+    {
         try
         {
             if (!reader.Read()) throw new TelemetryFormatException("body", "The body is empty: send a JSON array of events or NDJSON.");
@@ -71,7 +136,6 @@ public static class TelemetryParser
             throw new TelemetryFormatException("body", $"Malformed JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine}: {ex.Message.Split(" LineNumber")[0]}");
         }
         if (result.Total == 0) throw new TelemetryFormatException("body", "The batch holds no events.");
-        return result;
     }
 
     private static void ReadOne(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, int index, ParsedBatch result, long nowMs, long minTs, long maxTs, int maxEvents)
@@ -130,6 +194,12 @@ public static class TelemetryParser
                     {
                         reader.Read();
                         if (reader.TokenType != JsonTokenType.String) { reader.Skip(); Fail("entity.id", "entity.id must be a string."); continue; }
+                        // Valid plain ids come from the id cache (one string per entity, not per event).
+                        if (!reader.ValueIsEscaped && !reader.HasValueSequence && IsValidAsciiId(reader.ValueSpan))
+                        {
+                            entityId = IdCache.Shared.Get(reader.ValueSpan);
+                            continue;
+                        }
                         entityId = reader.GetString();
                         if (!Limits.IsValidId(entityId)) Fail("entity.id", $"entity.id must be 1-{Limits.MaxIdLength} characters of letters, digits and . _ - : @ (no slashes, spaces or control characters).");
                     }
@@ -227,7 +297,7 @@ public static class TelemetryParser
         var key = (kind, entityId!);
         if (!result.ByEntity.TryGetValue(key, out var list))
         {
-            list = new List<TelemetryPoint>(4);
+            list = result.NewList();
             result.ByEntity.Add(key, list);
         }
         list.Add(point);

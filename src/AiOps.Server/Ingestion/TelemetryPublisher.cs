@@ -50,13 +50,21 @@ public sealed class TelemetryPublisher(
     /// <summary>Events accepted but not yet handed to the streams.</summary>
     public int Pending => Volatile.Read(ref _buffered) + Volatile.Read(ref _inFlight);
 
+    /// <summary>
+    /// Publishes the batch's points; the task completes once they are on the streams. The publisher owns the batch
+    /// from here on and gives it back to the pool when its points are encoded: the caller must not touch it again.
+    /// </summary>
     public Task PublishAsync(ParsedBatch batch)
     {
         TaskCompletionSource now;
         lock (_gate)
         {
             if (_buffered + _inFlight + batch.Accepted > _options.MaxPendingEvents)
-                throw new IngestionBusyException($"{_buffered + _inFlight} events are waiting to be published; retry shortly.");
+            {
+                var waiting = _buffered + _inFlight;
+                batch.Release();
+                throw new IngestionBusyException($"{waiting} events are waiting to be published; retry shortly.");
+            }
             if (!CanPublishNow(batch))
             {
                 _pending.Add(batch);
@@ -94,24 +102,27 @@ public sealed class TelemetryPublisher(
 
     private async Task PublishNowAsync(ParsedBatch batch, TaskCompletionSource done)
     {
+        var (count, entities) = (batch.Accepted, batch.ByEntity.Count);
         try
         {
-            progress.OnPublished(batch.Accepted);
+            progress.OnPublished(count);
             var publishedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            var tasks = new List<Task>(batch.ByEntity.Count);
+            var tasks = new List<Task>(entities);
             foreach (var ((kind, id), points) in batch.ByEntity)
             {
                 tasks.Add(PublishEntityAsync(kind, id, TelemetryBatch.Create(kind, points, publishedAt)));
             }
+            batch.Release(); // encoded: the tasks hold their own copies
             await Task.WhenAll(tasks);
-            metrics.Published(batch.Accepted, batch.ByEntity.Count);
-            lock (_gate) _inFlight -= batch.Accepted;
+            metrics.Published(count, entities);
+            lock (_gate) _inFlight -= count;
             done.TrySetResult();
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Publishing {Count} events to {Entities} entity streams failed", batch.Accepted, batch.ByEntity.Count);
-            lock (_gate) _inFlight -= batch.Accepted;
+            batch.Release();
+            logger.LogError(ex, "Publishing {Count} events to {Entities} entity streams failed", count, entities);
+            lock (_gate) _inFlight -= count;
             done.TrySetException(new IngestionBusyException("The telemetry streams did not accept the batch; retry (events carrying ids are deduplicated)."));
         }
     }
@@ -211,6 +222,8 @@ public sealed class TelemetryPublisher(
                 _inFlight -= count;
                 _flushing = null;
             }
+            // Nothing reads these requests any more (the fast path looked at them only while _flushing was set).
+            foreach (var request in pending) request.Release();
         }
     }
 
