@@ -1,14 +1,45 @@
 namespace AiOps.Server.Hosting;
 
+/// <summary>When an ingestion request is answered.</summary>
+public enum IngestionAck
+{
+    /// <summary>After its events were handed to the streams: with durable (ADO.NET) streams, written to the database.</summary>
+    Published,
+
+    /// <summary>
+    /// As soon as its events are in the publisher's buffer (bounded by <see cref="IngestionOptions.MaxBufferedEvents"/>).
+    /// With in-memory streams that is no weaker than <see cref="Published"/>: both are memory of this process.
+    /// </summary>
+    Buffered,
+}
+
 /// <summary>Ingestion tuning (configuration section <c>AiOps:Ingestion</c>).</summary>
 public sealed class IngestionOptions
 {
     public const string Section = "AiOps:Ingestion";
 
+    /// <summary>
+    /// When a request is answered. Default: <see cref="IngestionAck.Buffered"/> in embedded mode (memory streams),
+    /// <see cref="IngestionAck.Published"/> in cluster mode (durable streams: an answered event is in PostgreSQL).
+    /// </summary>
+    public IngestionAck? Acknowledge { get; set; }
+
+    /// <summary>With <see cref="IngestionAck.Buffered"/>: a request that would take the buffer past this many events waits for room.</summary>
+    public int MaxBufferedEvents { get; set; } = 200_000;
+
+    /// <summary>With <see cref="IngestionAck.Buffered"/>: how long a request waits for room before it gets 503.</summary>
+    public TimeSpan BufferWaitTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// <see cref="MaxFlushDelay"/> when requests are answered from the buffer: nobody waits for the flush then, so
+    /// under load it can gather more events per entity message.
+    /// </summary>
+    public TimeSpan BufferedMaxFlushDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How often the publisher looks at its buffer; the shortest time an event waits.</summary>
     public TimeSpan MinFlushDelay { get; set; } = TimeSpan.FromMilliseconds(5);
 
-    /// <summary>Longest time an accepted event waits before it is published to its entity's stream.</summary>
+    /// <summary>Longest time an accepted event waits before it is published to its entity's stream (requests answered after publishing; see <see cref="BufferedMaxFlushDelay"/>).</summary>
     public TimeSpan MaxFlushDelay { get; set; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
@@ -26,7 +57,7 @@ public sealed class IngestionOptions
     public int ImmediatePublishMaxEvents { get; set; } = 16;
 
     /// <summary>Publish early once this many events are buffered.</summary>
-    public int FlushAtEvents { get; set; } = 50_000;
+    public int FlushAtEvents { get; set; } = 150_000;
 
     /// <summary>Above this many buffered or in-flight events, new requests get 503 (back-pressure).</summary>
     public int MaxPendingEvents { get; set; } = 1_000_000;

@@ -22,11 +22,16 @@ public sealed class IngestionBusyException(string message) : Exception(message);
 public sealed class TelemetryPublisher(
     IClusterClient client,
     IOptions<IngestionOptions> options,
+    IOptions<AiOpsOptions> deployment,
     AiOpsMetrics metrics,
     IngestionProgress progress,
     ILogger<TelemetryPublisher> logger) : BackgroundService
 {
     private readonly IngestionOptions _options = options.Value;
+    private readonly bool _ackOnBuffer =
+        (options.Value.Acknowledge ?? (deployment.Value.Mode == DeploymentMode.Embedded ? IngestionAck.Buffered : IngestionAck.Published)) == IngestionAck.Buffered;
+    // Completed (and replaced) after every flush: requests waiting for buffer room look again then.
+    private TaskCompletionSource _room = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _gate = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     // Accepted requests waiting for the next flush. Appending is all a request does under the gate; the
@@ -54,7 +59,40 @@ public sealed class TelemetryPublisher(
     /// Publishes the batch's points; the task completes once they are on the streams. The publisher owns the batch
     /// from here on and gives it back to the pool when its points are encoded: the caller must not touch it again.
     /// </summary>
-    public Task PublishAsync(ParsedBatch batch)
+    public async Task PublishAsync(ParsedBatch batch)
+    {
+        if (!_ackOnBuffer)
+        {
+            await Enqueue(batch);
+            return;
+        }
+        // Answered from the buffer: wait (bounded) for room, then the request is done; the publisher keeps retrying
+        // what it holds until the streams take it (see PublishEntityAsync).
+        var deadline = DateTime.UtcNow + _options.BufferWaitTimeout;
+        while (true)
+        {
+            Task room;
+            lock (_gate)
+            {
+                var held = _buffered + _inFlight;
+                if (held == 0 || held + batch.Accepted <= _options.MaxBufferedEvents)
+                {
+                    _ = Enqueue(batch);
+                    return;
+                }
+                room = _room.Task;
+            }
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || await Task.WhenAny(room, Task.Delay(left)) != room)
+            {
+                batch.Release();
+                throw new IngestionBusyException($"The ingestion buffer stayed full for {_options.BufferWaitTimeout.TotalSeconds:F0} s; retry shortly.");
+            }
+        }
+    }
+
+    /// <summary>Hands the batch to the group commit or publishes it at once; the task completes when it is on the streams.</summary>
+    private Task Enqueue(ParsedBatch batch)
     {
         TaskCompletionSource now;
         lock (_gate)
@@ -143,6 +181,9 @@ public sealed class TelemetryPublisher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _provider = client.GetStreamProvider(StreamNames.Provider);
+        var maxDelay = _ackOnBuffer ? _options.BufferedMaxFlushDelay : _options.MaxFlushDelay;
+        logger.LogInformation("Ingestion answers requests {When}; events wait at most {MaxDelay} ms for their flush",
+            _ackOnBuffer ? "once buffered (in-memory streams)" : "once published to the streams", maxDelay.TotalMilliseconds);
         var lastFlush = DateTime.UtcNow;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -167,7 +208,7 @@ public sealed class TelemetryPublisher(
             }
             var since = DateTime.UtcNow - lastFlush;
             var rate = entities / Math.Max(since.TotalSeconds, 1e-3);
-            if (rate > _options.StreamMessagesPerSecondBudget && since < _options.MaxFlushDelay && buffered < _options.FlushAtEvents)
+            if (rate > _options.StreamMessagesPerSecondBudget && since < maxDelay && buffered < _options.FlushAtEvents)
                 continue;
             lastFlush = DateTime.UtcNow;
             await FlushOnceAsync();
@@ -217,11 +258,15 @@ public sealed class TelemetryPublisher(
         }
         finally
         {
+            TaskCompletionSource room;
             lock (_gate)
             {
                 _inFlight -= count;
                 _flushing = null;
+                room = _room;
+                _room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
+            room.TrySetResult();
             // Nothing reads these requests any more (the fast path looked at them only while _flushing was set).
             foreach (var request in pending) request.Release();
         }
@@ -306,6 +351,8 @@ public sealed class TelemetryPublisher(
         }
         var stream = _provider!.GetStream<TelemetryBatch>(StreamId.Create(StreamNames.NamespaceFor(kind), id));
         var delay = TimeSpan.FromMilliseconds(20);
+        // Events answered from the buffer were promised to the streams: keep trying (a full memory queue drains).
+        var attempts = _ackOnBuffer ? int.MaxValue : _options.PublishAttempts;
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -313,10 +360,11 @@ public sealed class TelemetryPublisher(
                 await stream.OnNextAsync(batch);
                 return;
             }
-            catch (Exception ex) when (attempt < _options.PublishAttempts)
+            catch (Exception ex) when (attempt < attempts)
             {
                 // A full memory queue or a database hiccup: back off and try the same batch (same id) again.
-                logger.LogDebug(ex, "Publish to {Kind}/{Id} failed (attempt {Attempt})", kind, id, attempt);
+                if (attempt % 10 == 0) logger.LogWarning(ex, "Publish to {Kind}/{Id} still failing after {Attempt} attempts", kind, id, attempt);
+                else logger.LogDebug(ex, "Publish to {Kind}/{Id} failed (attempt {Attempt})", kind, id, attempt);
                 await Task.Delay(delay);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
             }
