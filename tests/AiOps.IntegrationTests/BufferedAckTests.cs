@@ -7,7 +7,8 @@ namespace AiOps.IntegrationTests;
 /// <summary>
 /// Embedded mode answers ingestion requests once their events are in the publisher's buffer. The buffer is bounded:
 /// a request that does not fit waits for the next flush, and past its wait limit gets 503 with nothing applied.
-/// The flush here is held back (a message budget of 1/s) so that the buffer stays full for the whole window.
+/// The flush here is held back (the publisher looks at its buffer every 1.5 s, and a message budget of 1/s) so
+/// that the buffer stays full meanwhile.
 /// </summary>
 public sealed class BufferedAckTests
 {
@@ -16,6 +17,7 @@ public sealed class BufferedAckTests
         ["AiOps:Ingestion:MaxBufferedEvents"] = "100",
         ["AiOps:Ingestion:BufferedMaxFlushDelay"] = "00:00:01.500",
         ["AiOps:Ingestion:StreamMessagesPerSecondBudget"] = "1",
+        ["AiOps:Ingestion:MinFlushDelay"] = "00:00:01.500",
         ["AiOps:Ingestion:BufferWaitTimeout"] = bufferWait.ToString(),
     });
 

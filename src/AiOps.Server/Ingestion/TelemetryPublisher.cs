@@ -41,6 +41,7 @@ public sealed class TelemetryPublisher(
     private int _pendingEntities; // sum over the pending requests (an upper bound of the distinct entities)
     private TaskCompletionSource _flush = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _buffered;
+    private long _requestsBuffered; // requests that went to the buffer so far (the flush loop notices when none came)
     private int _inFlight;
     private IStreamProvider? _provider;
     // Immediate (small-request) publishing: the batch a flush is publishing, the entities published
@@ -108,6 +109,7 @@ public sealed class TelemetryPublisher(
                 _pending.Add(batch);
                 _pendingEntities += batch.ByEntity.Count;
                 _buffered += batch.Accepted;
+                _requestsBuffered++;
                 if (_buffered >= _options.FlushAtEvents && _wake.CurrentCount == 0)
                 {
                     try { _wake.Release(); } catch (SemaphoreFullException) { }
@@ -185,6 +187,7 @@ public sealed class TelemetryPublisher(
         logger.LogInformation("Ingestion answers requests {When}; events wait at most {MaxDelay} ms for their flush",
             _ackOnBuffer ? "once buffered (in-memory streams)" : "once published to the streams", maxDelay.TotalMilliseconds);
         var lastFlush = DateTime.UtcNow;
+        long requestsSeen = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -198,8 +201,13 @@ public sealed class TelemetryPublisher(
             // Adaptive group commit: flush as soon as doing so keeps the stream message rate within budget
             // (quiet periods get the lowest latency), else wait up to MaxFlushDelay so each entity's batch
             // carries more events (under load the per-message cost dominates, not the per-event cost).
+            // And when no request came in since the last look, nothing is gained by waiting: the input paused (the
+            // end of a burst, a lull), so what is buffered goes now rather than after the rest of the window.
             int entities, buffered;
-            lock (_gate) { entities = _pendingEntities; buffered = _buffered; }
+            long requests;
+            lock (_gate) { entities = _pendingEntities; buffered = _buffered; requests = _requestsBuffered; }
+            var idle = requests == requestsSeen;
+            requestsSeen = requests;
             if (buffered == 0)
             {
                 lastFlush = DateTime.UtcNow;
@@ -208,7 +216,7 @@ public sealed class TelemetryPublisher(
             }
             var since = DateTime.UtcNow - lastFlush;
             var rate = entities / Math.Max(since.TotalSeconds, 1e-3);
-            if (rate > _options.StreamMessagesPerSecondBudget && since < maxDelay && buffered < _options.FlushAtEvents)
+            if (!idle && rate > _options.StreamMessagesPerSecondBudget && since < maxDelay && buffered < _options.FlushAtEvents)
                 continue;
             lastFlush = DateTime.UtcNow;
             await FlushOnceAsync();
