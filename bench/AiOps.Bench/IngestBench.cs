@@ -88,6 +88,7 @@ public static class IngestBench
             cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var trainer = AiOps.Intelligence.BackgroundDetectorTrainer.Shared;
             var (trainBusy0, trained0) = (trainer.BusyTime, trainer.Completed);
+            var merge0 = AiOps.Server.Ingestion.TelemetryPublisher.MergeTime;
             sw.Restart();
             latencies = await Send(http, "/api/v1/telemetry", payloads, clients);
             var acceptedSeconds = sw.Elapsed.TotalSeconds;
@@ -102,6 +103,7 @@ public static class IngestBench
             Console.WriteLine();
             Console.WriteLine($"round {round + 1}: no-op {noopRates[^1],10:N0} events/s ({noopSeconds:F2} s, CPU {noopCpu:F1} s; {noopGc.Describe(totalEvents)})");
             Console.WriteLine($"round {round + 1}: real  {realRates[^1],10:N0} events/s end to end ({e2eSeconds:F2} s; all replies after {acceptedSeconds:F2} s; CPU {realCpu:F1} s; {realGc.Describe(totalEvents)})");
+            Console.WriteLine($"round {round + 1}: merging requests into entity batches {(AiOps.Server.Ingestion.TelemetryPublisher.MergeTime - merge0).TotalSeconds:F2} s");
             Console.WriteLine($"round {round + 1}: background training {trainer.Completed - trained0} models, {(trainer.BusyTime - trainBusy0).TotalSeconds:F2} s busy, {trainer.Queued} queued, share now {trainer.CurrentBusyShare:P0}");
             var eph = GC.GetGCMemoryInfo(GCKind.Ephemeral);
             Console.WriteLine($"round {round + 1}: last ephemeral GC (gen{eph.Generation}): promoted {eph.PromotedBytes / 1048576.0:F1} MiB, pause {eph.PauseDurations[0].TotalMilliseconds:F1} ms, heap {eph.HeapSizeBytes / 1048576.0:F0} MiB; GC pause share since start {GC.GetGCMemoryInfo(GCKind.Any).PauseTimePercentage:F1} %");

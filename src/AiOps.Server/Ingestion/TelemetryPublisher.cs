@@ -52,6 +52,10 @@ public sealed class TelemetryPublisher(
     private readonly List<Task> _immediateRunning = [];
 
     private const int MaxRequestsToSearch = 256;
+    private static long s_mergeTicks;
+
+    /// <summary>Diagnostics: time spent merging pending requests into per-entity batches (all flushes so far).</summary>
+    public static TimeSpan MergeTime => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref s_mergeTicks));
 
     /// <summary>Events accepted but not yet handed to the streams.</summary>
     public int Pending => Volatile.Read(ref _buffered) + Volatile.Read(ref _inFlight);
@@ -252,7 +256,9 @@ public sealed class TelemetryPublisher(
             // Events published immediately were accepted before these: they go first.
             try { await Task.WhenAll(immediate); } catch (IngestionBusyException) { /* answered to their own request */ }
             progress.OnPublished(count); // before the first delivery can be counted as consumed
+            var mergeStart = System.Diagnostics.Stopwatch.GetTimestamp();
             var batches = Merge(pending);
+            Interlocked.Add(ref s_mergeTicks, System.Diagnostics.Stopwatch.GetTimestamp() - mergeStart);
             var tasks = new List<Task>(batches.Count);
             foreach (var ((kind, id), batch) in batches) tasks.Add(PublishEntityAsync(kind, id, batch));
             await Task.WhenAll(tasks);
