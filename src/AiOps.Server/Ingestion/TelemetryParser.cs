@@ -6,27 +6,99 @@ namespace AiOps.Server.Ingestion;
 /// <summary>Why one event of a batch was rejected.</summary>
 public sealed record Rejection(int Index, string? Id, string Field, string Reason);
 
-/// <summary>Accepted points grouped by entity, plus the rejections, of one request.</summary>
+/// <summary>An entity as a dictionary key whose hash is computed once (the parser's grouping and the publisher's merge share it).</summary>
+public readonly struct EntityKey : IEquatable<EntityKey>
+{
+    public EntityKey(EntityKind kind, string id)
+    {
+        Kind = kind;
+        Id = id;
+        _hash = HashCode.Combine(kind, id);
+    }
+
+    private readonly int _hash;
+    public EntityKind Kind { get; }
+    public string Id { get; }
+
+    public bool Equals(EntityKey other) => _hash == other._hash && Kind == other.Kind && (ReferenceEquals(Id, other.Id) || string.Equals(Id, other.Id, StringComparison.Ordinal));
+    public override bool Equals(object? obj) => obj is EntityKey other && Equals(other);
+    public override int GetHashCode() => _hash;
+    public override string ToString() => $"{Kind.ToWire()}/{Id}";
+}
+
+/// <summary>
+/// The accepted points of one request in arrival order, each tagged with its entity, plus the rejections.
+/// Points sit in one flat array rather than a list per entity: the publisher's merge then reads each request front
+/// to back instead of chasing a small array per (request, entity) pair, and a pooled batch holds two arrays.
+/// </summary>
 public sealed class ParsedBatch
 {
-    public Dictionary<(EntityKind Kind, string Id), List<TelemetryPoint>> ByEntity { get; } = [];
+    private readonly Dictionary<EntityKey, int> _index = [];
+    private readonly List<EntityKey> _entities = [];
+    private TelemetryPoint[] _points = new TelemetryPoint[16];
+    private int[] _entityOf = new int[16];
+    private int[] _perEntity = new int[16];
+
     public List<Rejection> Rejections { get; } = [];
-    public int Accepted { get; set; }
+    public int Accepted { get; private set; }
     public int Total { get; set; }
     public Dictionary<string, int> RejectedByReason { get; } = [];
 
+    /// <summary>The distinct entities, in the order of their first point.</summary>
+    public IReadOnlyList<EntityKey> Entities => _entities;
+
+    public bool Contains(EntityKey entity) => _index.ContainsKey(entity);
+
+    /// <summary>Accepted points in arrival order.</summary>
+    public ReadOnlySpan<TelemetryPoint> Points => _points.AsSpan(0, Accepted);
+
+    /// <summary>For each point, the index of its entity in <see cref="Entities"/>.</summary>
+    public ReadOnlySpan<int> EntityOf => _entityOf.AsSpan(0, Accepted);
+
+    /// <summary>Points per entity (indexed like <see cref="Entities"/>).</summary>
+    public ReadOnlySpan<int> PointsPerEntity => _perEntity.AsSpan(0, _entities.Count);
+
+    internal void Add(EntityKey entity, TelemetryPoint point)
+    {
+        ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_index, entity, out var known);
+        if (!known)
+        {
+            slot = _entities.Count;
+            _entities.Add(entity);
+            if (slot == _perEntity.Length) Array.Resize(ref _perEntity, slot * 2);
+            _perEntity[slot] = 0;
+        }
+        if (Accepted == _points.Length)
+        {
+            Array.Resize(ref _points, Accepted * 2);
+            Array.Resize(ref _entityOf, Accepted * 2);
+        }
+        _points[Accepted] = point;
+        _entityOf[Accepted] = slot;
+        _perEntity[slot]++;
+        Accepted++;
+    }
+
+    /// <summary>The points of one entity, in order (tests and diagnostics; the publisher merges without it).</summary>
+    public TelemetryPoint[] PointsOf(EntityKey entity)
+    {
+        if (!_index.TryGetValue(entity, out var e)) return [];
+        var result = new TelemetryPoint[_perEntity[e]];
+        var n = 0;
+        for (var i = 0; i < Accepted; i++) if (_entityOf[i] == e) result[n++] = _points[i];
+        return result;
+    }
+
     // ---- pooling --------------------------------------------------------------------------------------------
-    // The per-entity grouping (a dictionary grown to the request's entities and a list per entity) was most of what
-    // parsing allocated, and it stays alive while the request waits for its flush, so it got promoted by the GC.
-    // Batches are rented by the parser and given back by whoever is done with them last (the publisher once the
-    // points are encoded, or the endpoint that rejected or ignored them); a batch not given back is just collected.
+    // Grouping state and point arrays were most of what parsing allocated, and they stay alive while the request
+    // waits for its flush, so the GC promoted them. Batches are rented by the parser and given back by whoever is
+    // done with them last (the publisher once the points are encoded, or the endpoint that rejected or ignored
+    // them); a batch not given back is just collected.
 
     private const int PoolSize = 128;
-    private const int MaxPooledEntities = 4_096;
-    private const int MaxPooledListCapacity = 256;
+    private const int MaxPooledPoints = 16_384;
     private static readonly System.Collections.Concurrent.ConcurrentQueue<ParsedBatch> Pool = new();
     private static int s_pooled;
-    private readonly Stack<List<TelemetryPoint>> _spareLists = new();
     private int _rented; // 1 while handed out by Rent
 
     internal static ParsedBatch Rent()
@@ -40,24 +112,17 @@ public sealed class ParsedBatch
         return new ParsedBatch { _rented = 1 };
     }
 
-    /// <summary>A list for one entity's points: a spare one from an earlier use of this batch when there is one.</summary>
-    internal List<TelemetryPoint> NewList() => _spareLists.TryPop(out var list) ? list : new List<TelemetryPoint>(4);
-
     /// <summary>
-    /// Gives the batch back for reuse. The caller must hold no reference to it, its lists or its rejections
-    /// afterwards. Calling it twice, or on a batch that was not rented, does nothing.
+    /// Gives the batch back for reuse. The caller must hold no reference to it or its rejections afterwards.
+    /// Calling it twice, or on a batch that was not rented, does nothing.
     /// </summary>
     public void Release()
     {
         if (Interlocked.Exchange(ref _rented, 0) != 1) return;
-        if (ByEntity.Count > MaxPooledEntities) return; // unusually wide: let the GC have it
-        foreach (var list in ByEntity.Values)
-        {
-            if (list.Capacity > MaxPooledListCapacity) continue;
-            list.Clear();
-            _spareLists.Push(list);
-        }
-        ByEntity.Clear();
+        if (_points.Length > MaxPooledPoints) return; // unusually large: let the GC have it
+        Array.Clear(_points, 0, Accepted); // drop the references (metric names, attributes)
+        _index.Clear();
+        _entities.Clear();
         Rejections.Clear();
         RejectedByReason.Clear();
         Accepted = 0;
@@ -293,15 +358,7 @@ public static class TelemetryParser
             return;
         }
 
-        var point = new TelemetryPoint(metric!, value, timestamp, eventIdHash, attributes?.ToArray());
-        var key = (kind, entityId!);
-        if (!result.ByEntity.TryGetValue(key, out var list))
-        {
-            list = result.NewList();
-            result.ByEntity.Add(key, list);
-        }
-        list.Add(point);
-        result.Accepted++;
+        result.Add(new EntityKey(kind, entityId!), new TelemetryPoint(metric!, value, timestamp, eventIdHash, attributes?.ToArray()));
     }
 
 

@@ -48,7 +48,7 @@ public sealed class TelemetryPublisher(
     // immediately since the last flush, and those publishes still running (a flush waits for them, so that
     // an entity's events reach its stream in the order they were accepted).
     private List<ParsedBatch>? _flushing;
-    private readonly Dictionary<(EntityKind Kind, string Id), Task> _immediate = [];
+    private readonly Dictionary<EntityKey, Task> _immediate = [];
     private readonly List<Task> _immediateRunning = [];
 
     private const int MaxRequestsToSearch = 256;
@@ -111,7 +111,7 @@ public sealed class TelemetryPublisher(
             if (!CanPublishNow(batch))
             {
                 _pending.Add(batch);
-                _pendingEntities += batch.ByEntity.Count;
+                _pendingEntities += batch.Entities.Count;
                 _buffered += batch.Accepted;
                 _requestsBuffered++;
                 if (_buffered >= _options.FlushAtEvents && _wake.CurrentCount == 0)
@@ -121,7 +121,7 @@ public sealed class TelemetryPublisher(
                 return _flush.Task;
             }
             now = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            foreach (var key in batch.ByEntity.Keys) _immediate[key] = now.Task;
+            foreach (var key in batch.Entities) _immediate[key] = now.Task;
             _immediateRunning.Add(now.Task);
             _inFlight += batch.Accepted;
         }
@@ -135,26 +135,26 @@ public sealed class TelemetryPublisher(
         if (batch.Accepted > _options.ImmediatePublishMaxEvents || _provider is null) return false;
         // Looking through the waiting requests costs a lookup each: past a bound, take the flush.
         if (_pending.Count + (_flushing?.Count ?? 0) > MaxRequestsToSearch) return false;
-        foreach (var key in batch.ByEntity.Keys)
+        foreach (var key in batch.Entities)
         {
             if (_immediate.ContainsKey(key)) return false;
-            foreach (var p in _pending) if (p.ByEntity.ContainsKey(key)) return false;
-            if (_flushing is not null) foreach (var p in _flushing) if (p.ByEntity.ContainsKey(key)) return false;
+            foreach (var p in _pending) if (p.Contains(key)) return false;
+            if (_flushing is not null) foreach (var p in _flushing) if (p.Contains(key)) return false;
         }
         return true;
     }
 
     private async Task PublishNowAsync(ParsedBatch batch, TaskCompletionSource done)
     {
-        var (count, entities) = (batch.Accepted, batch.ByEntity.Count);
+        var (count, entities) = (batch.Accepted, batch.Entities.Count);
         try
         {
             progress.OnPublished(count);
             var publishedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             var tasks = new List<Task>(entities);
-            foreach (var ((kind, id), points) in batch.ByEntity)
+            foreach (var (key, encoded) in Merge([batch]))
             {
-                tasks.Add(PublishEntityAsync(kind, id, TelemetryBatch.Create(kind, points, publishedAt)));
+                tasks.Add(PublishEntityAsync(key.Kind, key.Id, encoded));
             }
             batch.Release(); // encoded: the tasks hold their own copies
             await Task.WhenAll(tasks);
@@ -176,7 +176,7 @@ public sealed class TelemetryPublisher(
     {
         if (_immediate.Count > 0)
         {
-            List<(EntityKind, string)>? done = null;
+            List<EntityKey>? done = null;
             foreach (var (key, task) in _immediate)
                 if (task.IsCompleted) (done ??= []).Add(key);
             if (done is not null) foreach (var key in done) _immediate.Remove(key);
@@ -260,7 +260,7 @@ public sealed class TelemetryPublisher(
             var batches = Merge(pending);
             Interlocked.Add(ref s_mergeTicks, System.Diagnostics.Stopwatch.GetTimestamp() - mergeStart);
             var tasks = new List<Task>(batches.Count);
-            foreach (var ((kind, id), batch) in batches) tasks.Add(PublishEntityAsync(kind, id, batch));
+            foreach (var (key, batch) in batches) tasks.Add(PublishEntityAsync(key.Kind, key.Id, batch));
             await Task.WhenAll(tasks);
             metrics.Published(count, batches.Count);
             flush.TrySetResult();
@@ -287,72 +287,90 @@ public sealed class TelemetryPublisher(
     }
 
     /// <summary>
-    /// One batch per entity, its points in the order the requests were accepted. An entity's lists from the
-    /// requests are chained first and copied once into a pooled scratch array, so no list grows while merging.
+    /// One batch per entity, its points in the order the requests were accepted. A counting sort: each request's
+    /// entities are mapped to flush-wide slots (one lookup per request and entity, with the hash computed by the
+    /// parser), slot sizes give each entity a range of one pooled scratch array, and every request's points are then
+    /// read front to back into those ranges. Each range is encoded once.
     /// </summary>
-    private static List<((EntityKind Kind, string Id) Key, TelemetryBatch Batch)> Merge(List<ParsedBatch> pending)
+    private static List<(EntityKey Key, TelemetryBatch Batch)> Merge(List<ParsedBatch> pending)
     {
         var publishedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var total = 0;
         var occurrences = 0;
         var widest = 0;
         foreach (var request in pending)
         {
-            occurrences += request.ByEntity.Count;
-            widest = Math.Max(widest, request.ByEntity.Count);
+            total += request.Accepted;
+            occurrences += request.Entities.Count;
+            widest = Math.Max(widest, request.Entities.Count);
         }
-        var chain = System.Buffers.ArrayPool<(List<TelemetryPoint> Points, int Next)>.Shared.Rent(Math.Max(1, occurrences));
-        var heads = new Dictionary<(EntityKind Kind, string Id), (int First, int Last, int Count)>(widest);
+        var slots = new Dictionary<EntityKey, int>(widest);
+        var keys = new List<EntityKey>(widest);
+        var slotOf = System.Buffers.ArrayPool<int>.Shared.Rent(Math.Max(1, occurrences)); // per (request, entity)
+        var sizes = System.Buffers.ArrayPool<int>.Shared.Rent(Math.Max(1, occurrences));  // per slot (at most this many)
+        var scratch = System.Buffers.ArrayPool<TelemetryPoint>.Shared.Rent(Math.Max(1, total));
         try
         {
-            var n = 0;
+            var o = 0;
             foreach (var request in pending)
             {
-                foreach (var (key, points) in request.ByEntity)
+                var entities = request.Entities;
+                var perEntity = request.PointsPerEntity;
+                for (var e = 0; e < entities.Count; e++, o++)
                 {
-                    chain[n] = (points, -1);
-                    ref var head = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(heads, key, out var exists);
-                    if (exists)
+                    ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(slots, entities[e], out var known);
+                    if (!known)
                     {
-                        chain[head.Last].Next = n;
-                        head = (head.First, n, head.Count + points.Count);
+                        slot = keys.Count;
+                        keys.Add(entities[e]);
+                        sizes[slot] = 0;
                     }
-                    else
-                    {
-                        head = (n, n, points.Count);
-                    }
-                    n++;
+                    slotOf[o] = slot;
+                    sizes[slot] += perEntity[e];
                 }
             }
-
-            var batches = new List<((EntityKind, string), TelemetryBatch)>(heads.Count);
-            TelemetryPoint[]? scratch = null;
-            foreach (var (key, head) in heads)
+            // sizes -> start offsets (kept in sizes), cursors advance from there
+            var cursor = System.Buffers.ArrayPool<int>.Shared.Rent(Math.Max(1, keys.Count));
+            try
             {
-                if (head.First == head.Last)
+                var offset = 0;
+                for (var k = 0; k < keys.Count; k++)
                 {
-                    batches.Add((key, TelemetryBatch.Create(key.Kind, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(chain[head.First].Points), publishedAt)));
-                    continue;
+                    cursor[k] = offset;
+                    offset += sizes[k];
+                    sizes[k] = cursor[k];
                 }
-                if (scratch is null || scratch.Length < head.Count)
+                o = 0;
+                foreach (var request in pending)
                 {
-                    if (scratch is not null) System.Buffers.ArrayPool<TelemetryPoint>.Shared.Return(scratch, clearArray: true);
-                    scratch = System.Buffers.ArrayPool<TelemetryPoint>.Shared.Rent(head.Count);
+                    var points = request.Points;
+                    var entityOf = request.EntityOf;
+                    var first = o;
+                    for (var i = 0; i < points.Length; i++)
+                    {
+                        var slot = slotOf[first + entityOf[i]];
+                        scratch[cursor[slot]++] = points[i];
+                    }
+                    o += request.Entities.Count;
                 }
-                var filled = 0;
-                for (var i = head.First; i >= 0; i = chain[i].Next)
+                var batches = new List<(EntityKey, TelemetryBatch)>(keys.Count);
+                for (var k = 0; k < keys.Count; k++)
                 {
-                    var part = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(chain[i].Points);
-                    part.CopyTo(scratch.AsSpan(filled));
-                    filled += part.Length;
+                    batches.Add((keys[k], TelemetryBatch.Create(keys[k].Kind, scratch.AsSpan(sizes[k], cursor[k] - sizes[k]), publishedAt)));
                 }
-                batches.Add((key, TelemetryBatch.Create(key.Kind, scratch.AsSpan(0, filled), publishedAt)));
+                return batches;
             }
-            if (scratch is not null) System.Buffers.ArrayPool<TelemetryPoint>.Shared.Return(scratch, clearArray: true);
-            return batches;
+            finally
+            {
+                System.Buffers.ArrayPool<int>.Shared.Return(cursor);
+            }
         }
         finally
         {
-            System.Buffers.ArrayPool<(List<TelemetryPoint>, int)>.Shared.Return(chain, clearArray: true);
+            System.Buffers.ArrayPool<int>.Shared.Return(slotOf);
+            System.Buffers.ArrayPool<int>.Shared.Return(sizes);
+            Array.Clear(scratch, 0, total); // only the used part holds references
+            System.Buffers.ArrayPool<TelemetryPoint>.Shared.Return(scratch);
         }
     }
 
