@@ -38,7 +38,9 @@ public static class TelemetryApi
                 $"{Limits.MaxEventsPerRequest} events per request, ids {Limits.MaxIdLength} characters, metric names {Limits.MaxMetricNameLength}, " +
                 $"{Limits.MaxAttributesPerEvent} attributes per event. Each event is validated on its own: the reply lists the rejected ones " +
                 "(index, field, reason). A body that is not JSON, or in which no event is valid, gets 400 problem details and nothing is applied. " +
-                "An event id seen again for the same entity is counted once.")
+                "An event id seen again for the same entity is counted once. " +
+                "202 means: in cluster mode, the events are on their PostgreSQL streams; in embedded mode, they are in the ingest " +
+                "buffer of the process (configurable: AiOps:Ingestion:Acknowledge). 503 (retry later) when the buffer stays full.")
             // Documented here rather than with Accepts(): Accepts() makes routing answer 415 itself, without naming the header.
             .AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
             {
