@@ -134,7 +134,10 @@ public sealed class SecurityTests : IClassFixture<IngestionApiTests.App>
         var admin = _app.Factory.CreateClient();
         var created = await (await admin.PostAsJsonAsync("/api/v1/keys", new { name = "hash-check", role = "operator" })).ReadJson();
         var key = (string)created["key"]!;
-        var secret = key[(key.LastIndexOf('_') + 1)..];
+        // The secret is base64url and may itself contain '_': parse the documented format, not the last separator
+        // (a one-character "secret" after a '_' inside the real one made this check fail by chance).
+        Assert.True(AiOps.Abstractions.Security.ApiKeyFormat.TryParse(key, out _, out var secret), key);
+        Assert.Equal(43, secret.Length);
 
         var list = await (await admin.GetAsync("/api/v1/keys")).Content.ReadAsStringAsync();
         Assert.DoesNotContain(secret, list);
