@@ -14,6 +14,16 @@ public static class Limits
     public const int MaxMetricsPerEntity = 32;
     public const int MaxNameLength = 200;
     public const int MaxRejectionsReported = 100;
+
+    /// <summary>
+    /// Largest magnitude of an event's value: 10^15, below 2^53, where doubles stop counting in whole units.
+    /// With every value inside it, no sum the grains keep (monthly totals, series buckets, the value view's sums
+    /// over all entities) can overflow to infinity, which JSON cannot carry and grain state could not save.
+    /// </summary>
+    public const double MaxAbsValue = 1e15;
+
+    /// <summary>Whether a value is accepted: finite and within <see cref="MaxAbsValue"/>.</summary>
+    public static bool IsValidValue(double value) => Math.Abs(value) <= MaxAbsValue; // false for NaN and infinities
     /// <summary>Timestamps further ahead than this are rejected (clock skew allowance).</summary>
     public static readonly TimeSpan MaxFutureSkew = TimeSpan.FromMinutes(5);
     public static readonly DateTime MinTimestamp = new(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc);

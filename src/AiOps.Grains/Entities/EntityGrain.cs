@@ -176,6 +176,13 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         var monthOfPoint = 0;
         foreach (var p in batch.Points())
         {
+            // Every path into a grain keeps the API's value limit, so no sum kept here can overflow (and make the
+            // state unwritable as JSON).
+            if (!Limits.IsValidValue(p.Value))
+            {
+                State.PointsDropped++;
+                continue;
+            }
             if (p.EventIdHash != 0 && !_eventIds.Add(p.EventIdHash))
             {
                 State.DuplicatesDropped++;

@@ -13,6 +13,9 @@ public sealed class PlainJsonGrainStorageSerializer : IGrainStorageSerializer
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // Last line of defence: a non-finite number in state is written as a string rather than making the state
+        // unsavable (values are bounded at ingestion, so sums cannot reach infinity; see Limits.MaxAbsValue).
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
     public BinaryData Serialize<T>(T? input) => new(JsonSerializer.SerializeToUtf8Bytes(input, Options));

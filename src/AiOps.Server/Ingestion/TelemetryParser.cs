@@ -294,6 +294,11 @@ public static class TelemetryParser
                     Fail("value", "value must be a finite JSON number.");
                     continue;
                 }
+                if (!Limits.IsValidValue(value))
+                {
+                    Fail("value", "value must be between -1e15 and 1e15 (sums of larger values could overflow).");
+                    continue;
+                }
                 hasValue = true;
             }
             else if (reader.ValueTextEquals("timestamp"u8))
