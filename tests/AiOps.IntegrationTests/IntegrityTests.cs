@@ -50,4 +50,74 @@ public sealed class IntegrityTests
         Assert.Equal(20.0, (double)restored["costMonthToDate"]!);
         Assert.Equal(HttpStatusCode.OK, (await second.GetAsync("/api/v1/value")).StatusCode);
     }
+
+    [Fact]
+    public async Task OneIdUnderTwoKindsIsTwoEntitiesAcrossARestart()
+    {
+        var data = TempDirectory.Create("aiops-kinds");
+        await using (var app = new AiOpsAppFactory(data))
+        {
+            var client = app.CreateClient();
+            await client.PostTelemetry(Event("pipeline", "same-1", "rows.in", 5));
+            await client.PostTelemetry(Event("model", "same-1", "predictions", 7));
+            await Eventually.Until(() => client.GetJsonOrNull("/api/v1/models/same-1"), j => j?["eventsApplied"]?.GetValue<long>() == 1);
+            await Eventually.Until(() => client.GetJsonOrNull("/api/v1/pipelines/same-1"), j => j?["eventsApplied"]?.GetValue<long>() == 1);
+        } // graceful stop: both grains save
+
+        await using var again = new AiOpsAppFactory(data);
+        var second = again.CreateClient();
+        var pipeline = await second.GetJsonOrNull("/api/v1/pipelines/same-1");
+        var model = await second.GetJsonOrNull("/api/v1/models/same-1");
+        Assert.Equal(["rows.in:5"], MetricTotals(pipeline));
+        Assert.Equal(["predictions:7"], MetricTotals(model));
+    }
+
+    [Fact]
+    public async Task ADataFolderWrittenByTheNovember2026ReleaseStillLoads()
+    {
+        // Written by the release before kinds had their own storage names: every kind's row under the state name "entity".
+        var data = TempDirectory.Create("aiops-legacy");
+        foreach (var file in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "TestData", "data-2026-11")))
+            File.Copy(file, Path.Combine(data, Path.GetFileName(file)));
+
+        await using (var app = new AiOpsAppFactory(data))
+        {
+            var client = app.CreateClient();
+            // Asked first: a model under the pipeline's id must not take the pipeline's row (rows.in is a pipeline metric).
+            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/v1/models/p-legacy")).StatusCode);
+            await AssertLegacyEntitiesAsync(client);
+
+            // The restored event-id window still recognises a retried event.
+            await client.PostTelemetry(Event("model", "m-legacy", "predictions", 1, eventId: "m-59"));
+            await Eventually.Until(() => client.GetJsonOrNull("/api/v1/models/m-legacy"), j => j?["duplicatesDropped"]?.GetValue<long>() == 1);
+        }
+
+        // Written back under each kind's own name: still there after another restart.
+        await using var again = new AiOpsAppFactory(data);
+        await AssertLegacyEntitiesAsync(again.CreateClient());
+    }
+
+    private static async Task AssertLegacyEntitiesAsync(HttpClient client)
+    {
+        var pipeline = await client.GetJsonOrNull("/api/v1/pipelines/p-legacy");
+        Assert.NotNull(pipeline);
+        Assert.Equal(61, (long)pipeline!["eventsApplied"]!);
+        Assert.Equal(3600.0, (double)pipeline["metadata"]!["freshnessSlaSeconds"]!);
+        Assert.Equal(["rows.in:7770", "run.success:1"], MetricTotals(pipeline));
+
+        var model = await client.GetJsonOrNull("/api/v1/models/m-legacy");
+        Assert.NotNull(model);
+        Assert.Equal(60, (long)model!["eventsApplied"]!);
+        Assert.Equal("cc-legacy", (string)model["metadata"]!["costCenterId"]!);
+        Assert.Equal(["predictions:2370"], MetricTotals(model));
+
+        var center = await client.GetJsonOrNull("/api/v1/costcenters/cc-legacy");
+        Assert.NotNull(center);
+        Assert.Equal(60, (long)center!["eventsApplied"]!);
+        Assert.Equal(500.0, (double)center["metadata"]!["monthlyBudget"]!);
+        Assert.Equal(["cost:75"], MetricTotals(center));
+    }
+
+    private static string[] MetricTotals(JsonNode? entity) =>
+        entity!["metrics"]!.AsArray().Select(m => $"{(string)m!["name"]!}:{(double)m["total"]!:G}").ToArray();
 }

@@ -8,6 +8,7 @@ namespace AiOps.Grains.Alerts;
 /// on any silo see alerts raised on any silo. Not persisted: observers re-register within one lease period
 /// if this grain moves.
 /// </summary>
+[GrainType("alertbroadcast")]
 public sealed class AlertBroadcastGrain(TimeProvider time, ILogger<AlertBroadcastGrain> logger) : Grain, IAlertBroadcastGrain
 {
     private readonly Dictionary<IAlertFeedObserver, (DateTimeOffset Until, SiloAddress? Silo)> _observers = [];

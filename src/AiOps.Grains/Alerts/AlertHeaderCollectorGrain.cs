@@ -17,6 +17,7 @@ public interface IAlertHeaderCollectorGrain : IGrainWithIntegerKey
 /// <see cref="AlertingOptions.IndexFlushInterval"/> per silo, carrying the latest header of each alert.
 /// </summary>
 [StatelessWorker(1)]
+[GrainType("alertheadercollector")]
 public sealed class AlertHeaderCollectorGrain(IOptions<AlertingOptions> options) : Grain, IAlertHeaderCollectorGrain
 {
     private readonly Dictionary<string, AlertHeader> _pending = new(StringComparer.Ordinal);

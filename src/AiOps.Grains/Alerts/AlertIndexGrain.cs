@@ -14,6 +14,7 @@ public sealed class AlertIndexState
 /// Headers of every active alert and of the newest <see cref="AlertingOptions.IndexMaxResolved"/> resolved
 /// ones, newest first (ids are time-ordered). Written behind; the alert grains hold the full records.
 /// </summary>
+[GrainType("alertindex")]
 public sealed class AlertIndexGrain(
     [PersistentState("alertindex", StorageNames.Entities)] IPersistentState<AlertIndexState> state,
     IOptions<AlertingOptions> options)

@@ -13,6 +13,7 @@ namespace AiOps.Grains.Alerts;
 /// an entity grain in the order it sent them (the alert grain also orders by event time).
 /// </summary>
 [StatelessWorker(1)]
+[GrainType("alertingress")]
 public sealed class AlertIngressGrain(IOptions<AlertingOptions> options, AlertingMetrics metrics, ILogger<AlertIngressGrain> logger)
     : Grain, IAlertIngressGrain
 {

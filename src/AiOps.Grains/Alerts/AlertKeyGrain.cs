@@ -12,6 +12,7 @@ namespace AiOps.Grains.Alerts;
 /// the call returns. Notifications: opened, escalated, acknowledged, resolved (and a re-trigger of an alert
 /// whose silence has ended) go to the live feed and, unless silenced, to matching webhook outboxes.
 /// </summary>
+[GrainType("alertkey")]
 public sealed class AlertKeyGrain(
     [PersistentState("alertkey", StorageNames.Entities)] IPersistentState<AlertKeyState> state,
     IOptions<AlertingOptions> options,

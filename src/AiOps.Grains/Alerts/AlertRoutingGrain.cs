@@ -14,6 +14,7 @@ public sealed class AlertRoutingState
 /// Silences and webhook subscriptions (small, read on every notified alert event). Changes are written before
 /// the call returns, so an operator's silence applies to the very next event.
 /// </summary>
+[GrainType("alertrouting")]
 public sealed class AlertRoutingGrain(
     [PersistentState("alertrouting", StorageNames.Entities)] IPersistentState<AlertRoutingState> state,
     TimeProvider time)

@@ -32,6 +32,7 @@ public sealed class PendingDelivery
 /// wakes every outbox at startup and periodically. Reentrant: enqueues are not blocked behind slow receivers.
 /// </summary>
 [Reentrant]
+[GrainType("webhookoutbox")]
 public sealed class WebhookOutboxGrain(
     [PersistentState("webhookoutbox", StorageNames.Entities)] IPersistentState<WebhookOutboxState> state,
     IOptions<AlertingOptions> options,

@@ -12,13 +12,14 @@ namespace AiOps.Grains.Entities;
 
 /// <summary>A cost center: spend by day, service and resource, budget, month to date, spend forecast and budget alerts.</summary>
 [ImplicitStreamSubscription(StreamNames.CostCenterNamespace)]
+[GrainType("costcenter")]
 public sealed class CostCenterGrain(
-    [PersistentState("entity", StorageNames.Entities)] IPersistentState<EntityState> state,
+    [PersistentState(StateNames.CostCenter, StorageNames.Entities)] IPersistentState<EntityState> state,
     IOptions<EntityGrainOptions> options,
     TimeProvider time,
     ILogger<CostCenterGrain> logger,
     IngestionProgress progress,
-    [PersistentState("detectors", StorageNames.Entities)] IPersistentState<DetectorState> models)
+    [PersistentState(StateNames.CostCenterDetectors, StorageNames.Entities)] IPersistentState<DetectorState> models)
     : EntityGrain(state, options, time, logger, progress, models), ICostCenterGrain
 {
     private const int TopBreakdown = 20;

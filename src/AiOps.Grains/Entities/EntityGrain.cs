@@ -4,6 +4,7 @@ using AiOps.Abstractions.Alerts;
 using AiOps.Grains.Detection;
 using AiOps.Grains.Series;
 using AiOps.Grains.Value;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -56,8 +57,9 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
 
     protected virtual SeriesRetention RetentionFor(string metric) => SeriesRetention.Default;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (!_state.RecordExists) await AdoptLegacyStateAsync();
         _eventIds = new RecentIds(_options.RecentEventIds);
         _batchIds = new RecentIds(_options.RecentBatchIds);
         LoadData(State.Data);
@@ -72,7 +74,73 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         var jitter = TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)Math.Max(1, _options.PersistInterval.TotalMilliseconds)));
         _persistTimer = this.RegisterGrainTimer(PersistIfDirtyAsync, new GrainTimerCreationOptions(_options.PersistInterval + jitter, _options.PersistInterval));
         _digestTimer = this.RegisterGrainTimer(PushDigestAsync, new GrainTimerCreationOptions(TimeSpan.FromMilliseconds(Random.Shared.Next(50, 500)), _options.DigestInterval));
-        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Releases before 2026-12 stored all kinds under one state name, so a row there may be this entity's. It is
+    /// adopted when nothing in it contradicts this kind (metrics of the vocabulary, metadata fields, model versions,
+    /// budget alerts), written under this kind's own name and removed from the shared one; a row written by another
+    /// kind is left for that kind. Only read when this kind has no row of its own, so it costs one read per entity once.
+    /// </summary>
+    private async Task AdoptLegacyStateAsync()
+    {
+        var storage = ServiceProvider.GetKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.Entities);
+        if (storage is null) return;
+        var grainId = this.GetGrainId();
+        var legacy = new GrainState<EntityState>(new EntityState());
+        await storage.ReadStateAsync(StateNames.LegacyEntity, grainId, legacy);
+        if (!legacy.RecordExists || legacy.State is null || !FitsThisKind(legacy.State)) return;
+
+        _state.State = legacy.State;
+        await _state.WriteStateAsync();
+        if (_models is not null)
+        {
+            var detectors = new GrainState<DetectorState>(new DetectorState());
+            await storage.ReadStateAsync(StateNames.LegacyDetectors, grainId, detectors);
+            if (detectors.RecordExists && detectors.State is not null)
+            {
+                _models.State = detectors.State;
+                await _models.WriteStateAsync();
+                await storage.ClearStateAsync(StateNames.LegacyDetectors, grainId, detectors);
+            }
+        }
+        await storage.ClearStateAsync(StateNames.LegacyEntity, grainId, legacy);
+        _logger.LogInformation("{Kind} {Id}: adopted state stored by an earlier release under the shared name '{Legacy}'", Kind, Id, StateNames.LegacyEntity);
+    }
+
+    private bool FitsThisKind(EntityState legacy)
+    {
+        var m = legacy.Metadata ?? EntityMetadata.Empty;
+        var fits = Kind switch
+        {
+            EntityKind.Pipeline => m.TrainingPipelineId is null && m.MonthlyBudget is null && m.Currency is null && m.MaxErrorRate is null && m.MaxLatencyMs is null,
+            EntityKind.Model => m.MonthlyBudget is null && m.Currency is null && m.FreshnessSlaSeconds is null,
+            EntityKind.CostCenter => m.CostCenterId is null && m.TrainingPipelineId is null && m.FreshnessSlaSeconds is null && m.MaxErrorRate is null && m.MaxLatencyMs is null,
+            _ => false,
+        };
+        if (!fits) return false;
+        if (Kind != EntityKind.Model && legacy.Versions.Count > 0) return false;
+        if (Kind != EntityKind.CostCenter && legacy.BudgetAlertLevel > 0) return false;
+        foreach (var sums in legacy.MonthSums.Values)
+        {
+            foreach (var metric in sums.Keys) if (!MetricVocabulary.AppliesTo(metric, Kind)) return false;
+        }
+        foreach (var metric in SeriesNames(legacy.Data)) if (!MetricVocabulary.AppliesTo(metric, Kind)) return false;
+        return true;
+    }
+
+    private static List<string> SeriesNames(byte[]? data)
+    {
+        var names = new List<string>();
+        if (data is null || data.Length == 0) return names;
+        using var input = new MemoryStream(data);
+        using var brotli = new BrotliStream(input, CompressionMode.Decompress);
+        using var r = new BinaryReader(brotli);
+        var version = r.ReadByte();
+        if (version is not (1 or 2)) return names;
+        var n = r.ReadInt32();
+        for (var k = 0; k < n; k++) names.Add(MetricSeries.Read(r, _ => SeriesRetention.Default, version).Name);
+        return names;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

@@ -9,13 +9,14 @@ namespace AiOps.Grains.Entities;
 
 /// <summary>An ML model in production: versions, serving telemetry, value delivered and health.</summary>
 [ImplicitStreamSubscription(StreamNames.ModelNamespace)]
+[GrainType("model")]
 public sealed class ModelGrain(
-    [PersistentState("entity", StorageNames.Entities)] IPersistentState<EntityState> state,
+    [PersistentState(StateNames.Model, StorageNames.Entities)] IPersistentState<EntityState> state,
     IOptions<EntityGrainOptions> options,
     TimeProvider time,
     ILogger<ModelGrain> logger,
     IngestionProgress progress,
-    [PersistentState("detectors", StorageNames.Entities)] IPersistentState<Detection.DetectorState> models)
+    [PersistentState(StateNames.ModelDetectors, StorageNames.Entities)] IPersistentState<Detection.DetectorState> models)
     : EntityGrain(state, options, time, logger, progress, models), IModelGrain
 {
     public const double DefaultMaxErrorRate = 0.05;

@@ -9,13 +9,14 @@ namespace AiOps.Grains.Entities;
 
 /// <summary>A data pipeline: runs, failures, durations, rows and freshness.</summary>
 [ImplicitStreamSubscription(StreamNames.PipelineNamespace)]
+[GrainType("pipeline")]
 public sealed class PipelineGrain(
-    [PersistentState("entity", StorageNames.Entities)] IPersistentState<EntityState> state,
+    [PersistentState(StateNames.Pipeline, StorageNames.Entities)] IPersistentState<EntityState> state,
     IOptions<EntityGrainOptions> options,
     TimeProvider time,
     ILogger<PipelineGrain> logger,
     IngestionProgress progress,
-    [PersistentState("detectors", StorageNames.Entities)] IPersistentState<Detection.DetectorState> models)
+    [PersistentState(StateNames.PipelineDetectors, StorageNames.Entities)] IPersistentState<Detection.DetectorState> models)
     : EntityGrain(state, options, time, logger, progress, models), IPipelineGrain
 {
     protected override EntityKind Kind => EntityKind.Pipeline;

@@ -12,6 +12,7 @@ public sealed class ApiKeyRegistryState
 }
 
 /// <summary>The deployment's API keys. Secrets are generated here, returned once, and stored only as hashes.</summary>
+[GrainType("apikeyregistry")]
 public sealed class ApiKeyRegistryGrain(
     [PersistentState("apikeys", StorageNames.Entities)] IPersistentState<ApiKeyRegistryState> state,
     TimeProvider time) : Grain, IApiKeyRegistryGrain

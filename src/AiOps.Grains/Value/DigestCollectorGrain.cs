@@ -16,6 +16,7 @@ public interface IDigestCollectorGrain : IGrainWithIntegerKey
 /// per second per silo instead of one per entity.
 /// </summary>
 [StatelessWorker(1)]
+[GrainType("digestcollector")]
 public sealed class DigestCollectorGrain : Grain, IDigestCollectorGrain
 {
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);

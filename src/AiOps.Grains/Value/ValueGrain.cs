@@ -8,6 +8,7 @@ namespace AiOps.Grains.Value;
 /// The unified value view over all entities. It only ever sees digests (a few hundred bytes per entity),
 /// never raw events; it also serves as the catalogue behind the list endpoints.
 /// </summary>
+[GrainType("value")]
 public sealed class ValueGrain(
     [PersistentState("value", StorageNames.Entities)] IPersistentState<ValueState> state,
     TimeProvider time)
