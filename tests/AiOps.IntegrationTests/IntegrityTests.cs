@@ -9,7 +9,7 @@ namespace AiOps.IntegrationTests;
 /// Inputs that used to corrupt state: each gets a 4xx naming the field, and every other entity is intact
 /// across a restart on the same SQLite file.
 /// </summary>
-public sealed class IntegrityTests
+public sealed class IntegrityTests(IngestionApiTests.App shared) : IClassFixture<IngestionApiTests.App>
 {
     private static string CostEvent(string id, string value) =>
         $$"""{"entity":{"kind":"costcenter","id":"{{id}}"},"metric":"cost","value":{{value}}}""";
@@ -120,4 +120,39 @@ public sealed class IntegrityTests
 
     private static string[] MetricTotals(JsonNode? entity) =>
         entity!["metrics"]!.AsArray().Select(m => $"{(string)m!["name"]!}:{(double)m["total"]!:G}").ToArray();
+
+    public static TheoryData<string, string> NotUtf8Bodies => new()
+    {
+        // body (\xFF stands for one raw 0xFF byte; \ud800 is a JSON escape of a lone surrogate), the field the problem must name
+        { """{"entity":{"kind":"model","id":"\xFFa"},"metric":"predictions","value":1}""", "[0].entity.id" },
+        { """{"entity":{"kind":"model","id":"ok-1"},"metric":"predictions","value":1,"id":"e\xFF"}""", "[0].id" },
+        { """{"entity":{"kind":"model","id":"ok-1"},"metric":"pr\xFFed","value":1}""", "[0].metric" },
+        { """{"entity":{"kind":"mo\xFFdel","id":"ok-1"},"metric":"predictions","value":1}""", "[0].entity.kind" },
+        { """{"entity":{"kind":"model","id":"ok-1"},"metric":"predictions","value":1,"attributes":{"v":"\xFF"}}""", "[0].attributes.v" },
+        { """{"entity":{"kind":"model","id":"ok-1"},"metric":"predictions","value":1,"attributes":{"\xFF":"x"}}""", "[0].attributes" },
+        { """{"entity":{"kind":"model","id":"\ud800"},"metric":"predictions","value":1}""", "[0].entity.id" },
+        { """{"entity":{"kind":"model","id":"ok-1"},"metric":"predictions","value":1,"id":"a\udc00b"}""", "[0].id" },
+        { """{"entity":{"kind":"model","id":"ok-1"},"metric":"predictions","value":1,"timestamp":"2026-01-01T00:00:00\ud800Z"}""", "[0].timestamp" },
+    };
+
+    [Theory]
+    [MemberData(nameof(NotUtf8Bodies))]
+    public async Task StringsThatAreNotUtf8AreA400NamingTheField(string body, string field)
+    {
+        var client = shared.Client;
+        var bytes = Latin1ToBytes(body);
+        var r = await client.PostAsync("/api/v1/telemetry", new ByteArrayContent(bytes) { Headers = { ContentType = new("application/json") } });
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        var problem = await r.ReadJson();
+        Assert.True(problem["errors"]!.AsObject().ContainsKey(field), problem.ToJsonString());
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/v1/models/ok-1")).StatusCode);
+
+        // The same bytes in a metadata document are a 400 too, and nothing is registered.
+        var put = await client.PutAsync("/api/v1/models/ok-2", new ByteArrayContent(Latin1ToBytes("""{"team":"\xFF"}""")) { Headers = { ContentType = new("application/json") } });
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/v1/models/ok-2")).StatusCode);
+    }
+
+    /// <summary>"\xFF" in the text becomes the single byte 0xFF; everything else is ASCII.</summary>
+    private static byte[] Latin1ToBytes(string text) => System.Text.Encoding.Latin1.GetBytes(text.Replace("\\xFF", "\u00FF"));
 }

@@ -250,8 +250,9 @@ public static class TelemetryParser
                         else if (reader.ValueTextEquals("costcenter"u8)) { kind = EntityKind.CostCenter; hasKind = true; }
                         else
                         {
-                            var kindText = reader.GetString();
-                            if (EntityKinds.TryParse(kindText, out kind)) hasKind = true;
+                            var kindText = TryGetString(ref reader);
+                            if (kindText is null) Fail("entity.kind", "entity.kind " + NotUtf8);
+                            else if (EntityKinds.TryParse(kindText, out kind)) hasKind = true;
                             else Fail("entity.kind", $"Unknown entity kind '{Truncate(kindText)}': use pipeline, model or costcenter.");
                         }
                     }
@@ -265,8 +266,9 @@ public static class TelemetryParser
                             entityId = IdCache.Shared.Get(reader.ValueSpan);
                             continue;
                         }
-                        entityId = reader.GetString();
-                        if (!Limits.IsValidId(entityId)) Fail("entity.id", $"entity.id must be 1-{Limits.MaxIdLength} characters of letters, digits and . _ - : @ (no slashes, spaces or control characters).");
+                        entityId = TryGetString(ref reader);
+                        if (entityId is null) Fail("entity.id", "entity.id " + NotUtf8);
+                        else if (!Limits.IsValidId(entityId)) Fail("entity.id", $"entity.id must be 1-{Limits.MaxIdLength} characters of letters, digits and . _ - : @ (no slashes, spaces or control characters).");
                     }
                     else
                     {
@@ -282,8 +284,9 @@ public static class TelemetryParser
                 // Vocabulary metrics reuse the vocabulary's strings (no allocation per event).
                 metric = !reader.ValueIsEscaped && !reader.HasValueSequence && MetricVocabulary.TryGetName(reader.ValueSpan, out var known)
                     ? known
-                    : reader.GetString();
-                if (!Limits.IsValidMetricName(metric)) Fail("metric", $"metric must be 1-{Limits.MaxMetricNameLength} characters of lower-case letters, digits, '.' and '_', starting with a letter.");
+                    : TryGetString(ref reader);
+                if (metric is null) Fail("metric", "metric " + NotUtf8);
+                else if (!Limits.IsValidMetricName(metric)) Fail("metric", $"metric must be 1-{Limits.MaxMetricNameLength} characters of lower-case letters, digits, '.' and '_', starting with a letter.");
             }
             else if (reader.ValueTextEquals("value"u8))
             {
@@ -328,8 +331,9 @@ public static class TelemetryParser
                 }
                 else
                 {
-                    eventId = reader.GetString();
-                    if (!Limits.IsValidId(eventId)) Fail("id", $"id must be 1-{Limits.MaxIdLength} characters of letters, digits and . _ - : @.");
+                    eventId = TryGetString(ref reader);
+                    if (eventId is null) Fail("id", "id " + NotUtf8);
+                    else if (!Limits.IsValidId(eventId)) Fail("id", $"id must be 1-{Limits.MaxIdLength} characters of letters, digits and . _ - : @.");
                     else eventIdHash = TelemetryPoint.HashId(eventId);
                 }
             }
@@ -367,6 +371,24 @@ public static class TelemetryParser
     }
 
 
+    /// <summary>
+    /// The token's text, or null when it is not valid UTF-8 (raw invalid bytes, or an escaped lone surrogate):
+    /// the reader only checks encoding when a string is made, and throws then.
+    /// </summary>
+    private static string? TryGetString(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private const string NotUtf8 = "is not valid UTF-8 (or holds an escaped lone surrogate).";
+
     private static bool IsValidAsciiId(ReadOnlySpan<byte> id)
     {
         if (id.Length is 0 or > Limits.MaxIdLength) return false;
@@ -390,11 +412,18 @@ public static class TelemetryParser
         var list = new List<KeyValuePair<string, string>>();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var key = reader.GetString()!;
+            var key = TryGetString(ref reader);
             reader.Read();
+            if (key is null)
+            {
+                reader.Skip();
+                fail("attributes", "an attribute key " + NotUtf8, ref error, ref errorField);
+                continue;
+            }
+            var isString = reader.TokenType == JsonTokenType.String;
             string? value = reader.TokenType switch
             {
-                JsonTokenType.String => reader.GetString(),
+                JsonTokenType.String => TryGetString(ref reader),
                 JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.ValueSpan),
                 JsonTokenType.True => "true",
                 JsonTokenType.False => "false",
@@ -403,7 +432,7 @@ public static class TelemetryParser
             if (value is null)
             {
                 reader.Skip();
-                fail($"attributes.{Truncate(key)}", "attribute values must be strings, numbers or booleans.", ref error, ref errorField);
+                fail($"attributes.{Truncate(key)}", isString ? "attribute value " + NotUtf8 : "attribute values must be strings, numbers or booleans.", ref error, ref errorField);
                 continue;
             }
             if (key.Length is 0 or > Limits.MaxAttributeKeyLength || key.Any(char.IsControl))
@@ -426,7 +455,8 @@ public static class TelemetryParser
     {
         if (reader.ValueIsEscaped || reader.HasValueSequence)
         {
-            var text = reader.GetString() ?? "";
+            var text = TryGetString(ref reader);
+            if (text is null) { timestampMs = 0; return false; }
             return Rfc3339.TryParse(System.Text.Encoding.UTF8.GetBytes(text), out timestampMs);
         }
         return Rfc3339.TryParse(reader.ValueSpan, out timestampMs);
