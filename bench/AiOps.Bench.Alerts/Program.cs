@@ -187,6 +187,7 @@ internal sealed class Server
         psi.Environment["AiOps__SiloPort"] = Port().ToString();
         psi.Environment["AiOps__GatewayPort"] = Port().ToString();
         psi.Environment["AiOps__Alerts__AutoResolveAfter"] = "01:00:00"; // test alerts would otherwise resolve (and notify) meanwhile
+        psi.Environment["AiOps__Alerts__Webhooks__AllowedInternalNetworks__0"] = "127.0.0.0/8"; // the receiver is on loopback
         psi.Environment["AiOps__Alerts__Webhooks__RetryBase"] = Arg("--retry-base") ?? "00:00:01";
         psi.Environment["AiOps__Alerts__Feed__MaintenanceInterval"] = "00:00:05";
         var process = Process.Start(psi)!;

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using AiOps.Server.Alerting;
 using System.Text.Json.Nodes;
 using AiOps.IntegrationTests.Infrastructure;
 using static AiOps.IntegrationTests.Infrastructure.Telemetry;
@@ -155,4 +157,48 @@ public sealed class IntegrityTests(IngestionApiTests.App shared) : IClassFixture
 
     /// <summary>"\xFF" in the text becomes the single byte 0xFF; everything else is ASCII.</summary>
     private static byte[] Latin1ToBytes(string text) => System.Text.Encoding.Latin1.GetBytes(text.Replace("\\xFF", "\u00FF"));
+
+    [Theory]
+    [InlineData("http://169.254.169.254/latest/meta-data/")]
+    [InlineData("http://127.0.0.1:9/")]
+    [InlineData("http://[::1]:9/")]
+    [InlineData("http://[::ffff:127.0.0.1]:9/")]
+    [InlineData("http://localhost:9/")]
+    [InlineData("http://10.1.2.3/hook")]
+    [InlineData("http://172.20.0.5/hook")]
+    [InlineData("http://192.168.1.10/hook")]
+    [InlineData("http://100.64.0.1/hook")]
+    [InlineData("http://0.0.0.0:9/")]
+    [InlineData("http://[fe80::1]/hook")]
+    [InlineData("http://[fd00::1]/hook")]
+    public async Task WebhooksToInternalAddressesAreRefusedAtRegistration(string url)
+    {
+        var operatorClient = await shared.Factory.CreateClientWithRoleAsync("operator");
+        var r = await operatorClient.PostAsJsonAsync("/api/v1/webhooks", new { url });
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        var problem = await r.ReadJson();
+        Assert.True(problem["errors"]!.AsObject().ContainsKey("url"), problem.ToJsonString());
+        var listed = (await shared.Client.GetJsonOrNull("/api/v1/webhooks"))!.AsArray();
+        Assert.DoesNotContain(listed, w => (string)w!["url"]! == new Uri(url).AbsoluteUri);
+    }
+
+    [Fact]
+    public async Task ADeliveryNeverConnectsToAnInternalAddressUnlessAllowed()
+    {
+        // The receiver is on loopback: with the default policy the connection is refused before any packet is sent.
+        await using var receiver = await Alerts.WebhookReceiver.StartAsync();
+        using (var refused = new HttpClient(new SocketsHttpHandler { ConnectCallback = new WebhookTargetPolicy([]).ConnectAsync }))
+        {
+            var ex = await Assert.ThrowsAsync<HttpRequestException>(() => refused.PostAsync(receiver.Url, new StringContent("{}")));
+            Assert.Contains("refused", ex.Message);
+            // A name resolving to loopback is refused the same way (what a rebinding DNS answer would look like).
+            var byName = new UriBuilder(receiver.Url) { Host = "localhost" }.Uri;
+            await Assert.ThrowsAsync<HttpRequestException>(() => refused.PostAsync(byName, new StringContent("{}")));
+        }
+        Assert.Equal(0, receiver.Requests);
+
+        using var allowed = new HttpClient(new SocketsHttpHandler { ConnectCallback = new WebhookTargetPolicy(["127.0.0.0/8"]).ConnectAsync });
+        await allowed.PostAsync(receiver.Url, new StringContent("{}"));
+        Assert.Equal(1, receiver.Requests);
+    }
 }

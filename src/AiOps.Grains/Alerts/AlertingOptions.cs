@@ -72,4 +72,11 @@ public sealed class WebhookOptions
     public int MaxSubscriptions { get; set; } = 100;
     /// <summary>Pending deliveries per subscription; beyond this the oldest are given up.</summary>
     public int MaxPendingPerSubscription { get; set; } = 100_000;
+
+    /// <summary>
+    /// Networks (CIDR, e.g. <c>10.20.0.0/16</c>, <c>127.0.0.1/32</c>) that webhooks may reach although they are internal
+    /// (loopback, link-local, private, unique-local, carrier-grade NAT, reserved). Empty by default: only public
+    /// addresses. Set by an administrator in configuration, never through the API.
+    /// </summary>
+    public List<string> AllowedInternalNetworks { get; set; } = [];
 }

@@ -13,14 +13,17 @@ public static class AlertingExtensions
         services.Configure<AlertingOptions>(builder.Configuration.GetSection(AlertingOptions.Section));
         services.Configure<AlertFeedOptions>(builder.Configuration.GetSection(AlertFeedOptions.Section));
         services.AddSingleton<AlertingMetrics>();
+        services.AddSingleton(sp => new WebhookTargetPolicy(sp.GetRequiredService<IOptions<AlertingOptions>>().Value.Webhooks.AllowedInternalNetworks));
 
         services.AddHttpClient(HttpWebhookTransport.ClientName, (sp, client) =>
             {
                 client.Timeout = sp.GetRequiredService<IOptions<AlertingOptions>>().Value.Webhooks.Timeout;
                 client.DefaultRequestHeaders.UserAgent.ParseAdd("AiOps-Webhooks/1.0");
             })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
+                // Every connection goes through the target policy: internal addresses are never dialled unless allowed.
+                ConnectCallback = sp.GetRequiredService<WebhookTargetPolicy>().ConnectAsync,
                 AllowAutoRedirect = false,
                 ConnectTimeout = TimeSpan.FromSeconds(5),
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),

@@ -1,6 +1,7 @@
 using AiOps.Abstractions;
 using AiOps.Abstractions.Alerts;
 using AiOps.Grains.Alerts;
+using AiOps.Server.Alerting;
 using AiOps.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -68,7 +69,7 @@ public static class WebhooksApi
     }
 
     private static async Task<Results<Created<CreatedWebhookView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        HttpContext http, IClusterClient client, IOptions<AlertingOptions> options, CreateWebhookRequest body)
+        HttpContext http, IClusterClient client, IOptions<AlertingOptions> options, WebhookTargetPolicy targets, CreateWebhookRequest body)
     {
         var errors = new Dictionary<string, string[]>();
         Uri? uri = null;
@@ -87,6 +88,8 @@ public static class WebhooksApi
         AlertQueryParsing.CheckGlob(body.EntityId, "entityId", errors);
         if (body.Description is { } d && (d.Length > MaxDescriptionLength || d.Any(char.IsControl)))
             errors["description"] = [$"description must be at most {MaxDescriptionLength} characters without control characters."];
+        // Checked last: it may resolve the host name, which is not worth doing for a request refused anyway.
+        if (errors.Count == 0 && await targets.CheckAsync(uri!, http.RequestAborted) is { } refused) errors["url"] = [refused];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The subscription was not created.");
 
         var subscription = new WebhookSubscription

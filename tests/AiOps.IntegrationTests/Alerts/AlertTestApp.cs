@@ -21,6 +21,8 @@ public static class AlertSettings
             ["AiOps:Alerts:Webhooks:RetryBase"] = "00:00:00.050",
             ["AiOps:Alerts:Webhooks:RetryMax"] = "00:00:00.400",
             ["AiOps:Alerts:Webhooks:Timeout"] = "00:00:05",
+            // The test receivers listen on loopback, which webhooks may reach only when an administrator allows it.
+            ["AiOps:Alerts:Webhooks:AllowedInternalNetworks:0"] = "127.0.0.0/8",
             ["AiOps:Alerts:Feed:Heartbeat"] = "00:00:01",
             ["AiOps:Alerts:Feed:MaintenanceInterval"] = "00:00:01",
         };
