@@ -62,8 +62,12 @@ public sealed record TelemetryBatch(
     [property: Id(1)] EntityKind Kind,
     [property: Id(2)] byte[] Payload,
     [property: Id(3)] int Count,
-    [property: Id(4)] long PublishedAtMs = 0)
+    [property: Id(4)] long PublishedAtMs = 0,
+    [property: Id(5)] long[]? LogSegments = null)
 {
+    // LogSegments: where the points came from in the ingest log, as (position, count) pairs in point order;
+    // null when the points were not logged.
+
     private const byte Version = 1;
     private const byte HasId = 1;
     private const byte HasAttributes = 2;
@@ -75,8 +79,8 @@ public sealed record TelemetryBatch(
         _ => Create(kind, points.ToArray().AsSpan(), publishedAtMs),
     };
 
-    public static TelemetryBatch Create(EntityKind kind, ReadOnlySpan<TelemetryPoint> points, long publishedAtMs = 0) =>
-        new(Guid.CreateVersion7(), kind, Encode(points), points.Length, publishedAtMs);
+    public static TelemetryBatch Create(EntityKind kind, ReadOnlySpan<TelemetryPoint> points, long publishedAtMs = 0, long[]? logSegments = null) =>
+        new(Guid.CreateVersion7(), kind, Encode(points), points.Length, publishedAtMs, logSegments);
 
     public static byte[] Encode(IReadOnlyList<TelemetryPoint> points) => Encode(points.ToArray().AsSpan());
 

@@ -37,6 +37,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private readonly Dictionary<string, int> _normalRun = new(StringComparer.Ordinal);
     private readonly List<AlertSignal> _signals = [];
     private long _batchPublishedAtMs;
+    private IngestCheckpoints? _checkpoints;
 
     protected EntityGrain(IPersistentState<EntityState> state, IOptions<EntityGrainOptions> options, TimeProvider time, ILogger logger, IngestionProgress? progress = null, IPersistentState<DetectorState>? models = null)
     {
@@ -60,6 +61,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (!_state.RecordExists) await AdoptLegacyStateAsync();
+        _checkpoints = ServiceProvider.GetService<IngestCheckpoints>();
         _eventIds = new RecentIds(_options.RecentEventIds);
         _batchIds = new RecentIds(_options.RecentBatchIds);
         LoadData(State.Data);
@@ -182,12 +184,15 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             Apply(item.Item);
             _progress?.OnConsumed(item.Item.Count, item.Item.PublishedAtMs);
         }
+        // A replayed batch that saved state already covered leaves nothing to save: tell the log at once.
+        if (!_dirty) _checkpoints?.Saved(Kind, Id, State.LogPosition);
         return SendSignalsAsync();
     }
 
     public Task ApplyAsync(TelemetryBatch batch)
     {
         Apply(batch);
+        if (!_dirty) _checkpoints?.Saved(Kind, Id, State.LogPosition);
         return SendSignalsAsync();
     }
 
@@ -242,8 +247,28 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         MetricSeries? lastSeries = null;
         long monthFrom = long.MaxValue, monthTo = long.MinValue;
         var monthOfPoint = 0;
+        // Logged points carry their log position (runs of position and count): what saved state covers was applied
+        // before a crash and comes again only because the log is replayed from the oldest unsaved record.
+        var segments = batch.LogSegments;
+        var covered = State.LogPosition;
+        var segment = -2;
+        var segmentLeft = 0;
+        var skip = false;
+        var applied = false;
         foreach (var p in batch.Points())
         {
+            if (segments is not null)
+            {
+                while (segmentLeft == 0 && segment + 2 < segments.Length)
+                {
+                    segment += 2;
+                    segmentLeft = (int)segments[segment + 1];
+                    skip = segments[segment] <= covered;
+                }
+                segmentLeft--;
+                if (skip) continue;
+            }
+            applied = true;
             // Every path into a grain keeps the API's value limit, so no sum kept here can overflow (and make the
             // state unwritable as JSON).
             if (!Limits.IsValidValue(p.Value))
@@ -304,7 +329,12 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             GrainMetrics.PointsScored.Add(_scoredInBatch); // once per batch: a counter update per point cost more than the bookkeeping around it
             _scoredInBatch = 0;
         }
-        _dirty = true;
+        if (segments is { Length: >= 2 } && segments[^2] > State.LogPosition)
+        {
+            State.LogPosition = segments[^2];
+            applied = true;
+        }
+        if (applied || segments is null) _dirty = true;
     }
 
     // ---- anomaly detection ---------------------------------------------------------------------
@@ -521,8 +551,10 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private async Task SaveAsync()
     {
         State.Data = SaveData();
+        var covered = State.LogPosition;
         await _state.WriteStateAsync();
         _dirty = false;
+        _checkpoints?.Saved(Kind, Id, covered);
     }
 
     /// <summary>Size of the persisted blob and an estimate of in-memory series size, for the state-size benchmark.</summary>

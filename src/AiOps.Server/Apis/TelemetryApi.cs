@@ -3,6 +3,7 @@ using System.IO.Compression;
 using AiOps.Abstractions;
 using AiOps.Server.Hosting;
 using AiOps.Server.Ingestion;
+using AiOps.Server.Ingestion.Durability;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -39,8 +40,9 @@ public static class TelemetryApi
                 $"{Limits.MaxAttributesPerEvent} attributes per event. Each event is validated on its own: the reply lists the rejected ones " +
                 "(index, field, reason). A body that is not JSON, or in which no event is valid, gets 400 problem details and nothing is applied. " +
                 "An event id seen again for the same entity is counted once. " +
-                "202 means: in cluster mode, the events are on their PostgreSQL streams; in embedded mode, they are in the ingest " +
-                "buffer of the process (configurable: AiOps:Ingestion:Acknowledge). 503 (retry later) when the buffer stays full.")
+                "202 means: in embedded mode, the events are in the ingest log on disk and survive a crash of the process (replayed at start, " +
+                "applied once); in cluster mode, they are on their PostgreSQL streams (configurable: AiOps:Ingestion:Acknowledge). " +
+                "503 (retry later) when the buffer stays full; nothing of such a request is applied.")
             // Documented here rather than with Accepts(): Accepts() makes routing answer 415 itself, without naming the header.
             .AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
             {
@@ -71,7 +73,7 @@ public static class TelemetryApi
         ["application/json", "application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines", "application/x-jsonlines", "text/plain"];
 
     internal static async Task<Results<Accepted<IngestResponse>, ValidationProblem, ProblemHttpResult>> IngestAsync(
-        HttpRequest request, TelemetryPublisher publisher, AiOpsMetrics metrics, TimeProvider time, CancellationToken cancellationToken)
+        HttpRequest request, TelemetryPublisher publisher, IngestLog log, AiOpsMetrics metrics, TimeProvider time, CancellationToken cancellationToken)
     {
         var mediaType = request.ContentType?.Split(';')[0].Trim();
         if (mediaType is not null && !JsonMediaTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase) && !mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase))
@@ -114,7 +116,8 @@ public static class TelemetryApi
 
             try
             {
-                await publisher.PublishAsync(parsed);
+                if (log.Enabled) await log.AcceptAsync(parsed);
+                else await publisher.PublishAsync(parsed);
             }
             catch (IngestionBusyException ex)
             {

@@ -38,6 +38,25 @@ public sealed class AiOpsMetrics
 
     public Meter Meter { get; }
 
+    private Histogram<double>? _logWriteMs;
+    private Counter<long>? _logBytes;
+
+    /// <summary>Instruments of the ingest log (embedded mode): size, positions, write latency.</summary>
+    public void ObserveIngestLog(Ingestion.Durability.IngestLog log)
+    {
+        _logWriteMs = Meter.CreateHistogram<double>("aiops.ingest_log.write.duration", "ms", "Time to append and fsync one group-commit record of the ingest log.");
+        _logBytes = Meter.CreateCounter<long>("aiops.ingest_log.written", "By", "Bytes appended to the ingest log.");
+        Meter.CreateObservableGauge("aiops.ingest_log.size", () => log.SizeBytes, "By", "Ingest log size on disk at its last trim (database and write-ahead log).");
+        Meter.CreateObservableGauge("aiops.ingest_log.untrimmed_records", () => log.Position - log.TrimmedThrough, "{record}",
+            "Ingest-log records not yet covered by saved grain state (kept for replay after a crash).");
+    }
+
+    public void IngestLogWritten(int bytes, double milliseconds)
+    {
+        _logBytes?.Add(bytes);
+        _logWriteMs?.Record(milliseconds);
+    }
+
     public void Accepted(int count) => _accepted.Add(count);
 
     public void Rejected(string field, int count) => _rejected.Add(count, new KeyValuePair<string, object?>("reason", field));

@@ -11,6 +11,13 @@ public enum IngestionAck
     /// With in-memory streams that is no weaker than <see cref="Published"/>: both are memory of this process.
     /// </summary>
     Buffered,
+
+    /// <summary>
+    /// Once its events are in the ingest log on disk (group commit: one write and fsync for whatever arrived during
+    /// the previous one). Survives a crash of the process: the log is replayed at start, and entity grains skip what
+    /// their saved state already covers. The embedded default.
+    /// </summary>
+    Logged,
 }
 
 /// <summary>Ingestion tuning (configuration section <c>AiOps:Ingestion</c>).</summary>
@@ -19,7 +26,7 @@ public sealed class IngestionOptions
     public const string Section = "AiOps:Ingestion";
 
     /// <summary>
-    /// When a request is answered. Default: <see cref="IngestionAck.Buffered"/> in embedded mode (memory streams),
+    /// When a request is answered. Default: <see cref="IngestionAck.Logged"/> in embedded mode (the local ingest log),
     /// <see cref="IngestionAck.Published"/> in cluster mode (durable streams: an answered event is in PostgreSQL).
     /// </summary>
     public IngestionAck? Acknowledge { get; set; }
@@ -67,4 +74,7 @@ public sealed class IngestionOptions
 
     /// <summary>Attempts to publish one entity batch before the flush fails.</summary>
     public int PublishAttempts { get; set; } = 8;
+
+    /// <summary>How often the ingest log drops the records that saved grain state covers.</summary>
+    public TimeSpan LogTrimInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using AiOps.Abstractions;
 using AiOps.Grains.Entities;
 using AiOps.Server.Ingestion;
+using AiOps.Server.Ingestion.Durability;
 using AiOps.Server.Security;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -53,10 +54,16 @@ public static class ServerExtensions
         builder.Services.AddHostedService<BootstrapKeyService>();
         builder.Services.AddAiOpsSecurity();
         builder.Services.AddSingleton<IngestionProgress>();
-        // Stop order is the reverse: publisher flushes, then the drain saves grains, then the silo stops.
+        builder.Services.AddSingleton<IngestCheckpoints>();
+        builder.Services.AddSingleton<IngestLog>();
+        // Stop order is the reverse: the ingest log stops taking requests, the publisher flushes, the drain saves
+        // grains, the log is trimmed behind them, then the silo stops. Start order: the publisher runs before the
+        // log replays into it, and both before the HTTP server takes requests.
+        builder.Services.AddHostedService<IngestLogCompaction>();
         builder.Services.AddHostedService<ShutdownDrainService>();
         builder.Services.AddSingleton<TelemetryPublisher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TelemetryPublisher>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestLog>());
 
         builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("orleans", tags: ["ready"]);
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromMinutes(2));

@@ -44,6 +44,9 @@ public sealed class ParsedBatch
     public int Total { get; set; }
     public Dictionary<string, int> RejectedByReason { get; } = [];
 
+    /// <summary>Position of the ingest-log record holding this request (0: not logged).</summary>
+    public long LogPosition { get; set; }
+
     /// <summary>The distinct entities, in the order of their first point.</summary>
     public IReadOnlyList<EntityKey> Entities => _entities;
 
@@ -127,6 +130,7 @@ public sealed class ParsedBatch
         RejectedByReason.Clear();
         Accepted = 0;
         Total = 0;
+        LogPosition = 0;
         if (Interlocked.Increment(ref s_pooled) <= PoolSize) Pool.Enqueue(this);
         else Interlocked.Decrement(ref s_pooled);
     }

@@ -25,11 +25,19 @@ public sealed class TelemetryPublisher(
     IOptions<AiOpsOptions> deployment,
     AiOpsMetrics metrics,
     IngestionProgress progress,
+    IngestCheckpoints checkpoints,
     ILogger<TelemetryPublisher> logger) : BackgroundService
 {
     private readonly IngestionOptions _options = options.Value;
-    private readonly bool _ackOnBuffer =
-        (options.Value.Acknowledge ?? (deployment.Value.Mode == DeploymentMode.Embedded ? IngestionAck.Buffered : IngestionAck.Published)) == IngestionAck.Buffered;
+
+    /// <summary>When requests are answered (configured, or the mode's default).</summary>
+    public IngestionAck Acknowledgement { get; } =
+        options.Value.Acknowledge ?? (deployment.Value.Mode == DeploymentMode.Embedded ? IngestionAck.Logged : IngestionAck.Published);
+
+    // Answered before the streams took the events (from the buffer, or from the ingest log): keep retrying them.
+    private bool _ackOnBuffer => Acknowledgement is IngestionAck.Buffered or IngestionAck.Logged;
+    // Log positions of logged requests not yet handed to the streams (position -> requests), for the log's trim.
+    private readonly SortedDictionary<long, int> _unpublishedPositions = [];
     // Completed (and replaced) after every flush: requests waiting for buffer room look again then.
     private TaskCompletionSource _room = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _gate = new();
@@ -73,36 +81,89 @@ public sealed class TelemetryPublisher(
         }
         // Answered from the buffer: wait (bounded) for room, then the request is done; the publisher keeps retrying
         // what it holds until the streams take it (see PublishEntityAsync).
-        var deadline = DateTime.UtcNow + _options.BufferWaitTimeout;
+        try
+        {
+            await WaitForRoomAsync(batch.Accepted, _options.BufferWaitTimeout, CancellationToken.None);
+        }
+        catch (IngestionBusyException)
+        {
+            batch.Release();
+            throw;
+        }
+        lock (_gate) _ = Enqueue(batch, force: true);
+    }
+
+    /// <summary>
+    /// Waits until the buffer can take <paramref name="events"/> more (always when it is empty); throws
+    /// <see cref="IngestionBusyException"/> after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task WaitForRoomAsync(int events, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = timeout == TimeSpan.MaxValue ? DateTime.MaxValue : DateTime.UtcNow + timeout;
         while (true)
         {
             Task room;
             lock (_gate)
             {
                 var held = _buffered + _inFlight;
-                if (held == 0 || held + batch.Accepted <= _options.MaxBufferedEvents)
-                {
-                    _ = Enqueue(batch);
-                    return;
-                }
+                if (held == 0 || held + events <= _options.MaxBufferedEvents) return;
                 room = _room.Task;
             }
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero || await Task.WhenAny(room, Task.Delay(left)) != room)
+            var left = deadline == DateTime.MaxValue ? Timeout.InfiniteTimeSpan : deadline - DateTime.UtcNow;
+            if (left != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero)
+                throw new IngestionBusyException($"The ingestion buffer stayed full for {timeout.TotalSeconds:F0} s; retry shortly.");
+            if (await Task.WhenAny(room, Task.Delay(left, cancellationToken)) != room)
             {
-                batch.Release();
-                throw new IngestionBusyException($"The ingestion buffer stayed full for {_options.BufferWaitTimeout.TotalSeconds:F0} s; retry shortly.");
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new IngestionBusyException($"The ingestion buffer stayed full for {timeout.TotalSeconds:F0} s; retry shortly.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes a request already written to the ingest log (its <see cref="ParsedBatch.LogPosition"/> set), in log
+    /// order. Never refuses: the request has been answered. Room was waited for before the log write.
+    /// </summary>
+    public void EnqueueLogged(ParsedBatch batch)
+    {
+        lock (_gate)
+        {
+            _unpublishedPositions[batch.LogPosition] = _unpublishedPositions.GetValueOrDefault(batch.LogPosition) + 1;
+            _ = Enqueue(batch, force: true);
+        }
+    }
+
+    /// <summary>The lowest log position of a request not yet handed to the streams, or null.</summary>
+    public long? LowestUnpublishedPosition()
+    {
+        lock (_gate)
+        {
+            foreach (var position in _unpublishedPositions.Keys) return position;
+            return null;
+        }
+    }
+
+    /// <summary>Under the gate: the requests' points are on their streams (and in the checkpoints).</summary>
+    private void MarkPublished(List<ParsedBatch> requests)
+    {
+        foreach (var request in requests)
+        {
+            if (request.LogPosition <= 0) continue;
+            if (_unpublishedPositions.TryGetValue(request.LogPosition, out var n))
+            {
+                if (n <= 1) _unpublishedPositions.Remove(request.LogPosition);
+                else _unpublishedPositions[request.LogPosition] = n - 1;
             }
         }
     }
 
     /// <summary>Hands the batch to the group commit or publishes it at once; the task completes when it is on the streams.</summary>
-    private Task Enqueue(ParsedBatch batch)
+    private Task Enqueue(ParsedBatch batch, bool force = false)
     {
         TaskCompletionSource now;
         lock (_gate)
         {
-            if (_buffered + _inFlight + batch.Accepted > _options.MaxPendingEvents)
+            if (!force && _buffered + _inFlight + batch.Accepted > _options.MaxPendingEvents)
             {
                 var waiting = _buffered + _inFlight;
                 batch.Release();
@@ -154,12 +215,17 @@ public sealed class TelemetryPublisher(
             var tasks = new List<Task>(entities);
             foreach (var (key, encoded) in Merge([batch]))
             {
+                if (encoded.LogSegments is { } segments) checkpoints.Published(key.Kind, key.Id, segments[0], segments[^2]);
                 tasks.Add(PublishEntityAsync(key.Kind, key.Id, encoded));
             }
-            batch.Release(); // encoded: the tasks hold their own copies
             await Task.WhenAll(tasks);
             metrics.Published(count, entities);
-            lock (_gate) _inFlight -= count;
+            lock (_gate)
+            {
+                _inFlight -= count;
+                MarkPublished([batch]);
+            }
+            batch.Release(); // encoded and published
             done.TrySetResult();
         }
         catch (Exception ex)
@@ -260,7 +326,11 @@ public sealed class TelemetryPublisher(
             var batches = Merge(pending);
             Interlocked.Add(ref s_mergeTicks, System.Diagnostics.Stopwatch.GetTimestamp() - mergeStart);
             var tasks = new List<Task>(batches.Count);
-            foreach (var (key, batch) in batches) tasks.Add(PublishEntityAsync(key.Kind, key.Id, batch));
+            foreach (var (key, batch) in batches)
+            {
+                if (batch.LogSegments is { } segments) checkpoints.Published(key.Kind, key.Id, segments[0], segments[^2]);
+                tasks.Add(PublishEntityAsync(key.Kind, key.Id, batch));
+            }
             await Task.WhenAll(tasks);
             metrics.Published(count, batches.Count);
             flush.TrySetResult();
@@ -277,6 +347,7 @@ public sealed class TelemetryPublisher(
             {
                 _inFlight -= count;
                 _flushing = null;
+                MarkPublished(pending);
                 room = _room;
                 _room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
@@ -341,6 +412,9 @@ public sealed class TelemetryPublisher(
                     sizes[k] = cursor[k];
                 }
                 o = 0;
+                // Logged requests: each entity's batch says which log position its points came from, as runs of
+                // (position, count) in point order, so that a grain skips exactly what its saved state covers.
+                List<long>?[]? segments = null;
                 foreach (var request in pending)
                 {
                     var points = request.Points;
@@ -351,12 +425,23 @@ public sealed class TelemetryPublisher(
                         var slot = slotOf[first + entityOf[i]];
                         scratch[cursor[slot]++] = points[i];
                     }
+                    if (request.LogPosition > 0)
+                    {
+                        segments ??= new List<long>?[keys.Count];
+                        var perEntity = request.PointsPerEntity;
+                        for (var e = 0; e < perEntity.Length; e++)
+                        {
+                            var list = segments[slotOf[first + e]] ??= new List<long>(4);
+                            if (list.Count > 0 && list[^2] == request.LogPosition) list[^1] += perEntity[e];
+                            else { list.Add(request.LogPosition); list.Add(perEntity[e]); }
+                        }
+                    }
                     o += request.Entities.Count;
                 }
                 var batches = new List<(EntityKey, TelemetryBatch)>(keys.Count);
                 for (var k = 0; k < keys.Count; k++)
                 {
-                    batches.Add((keys[k], TelemetryBatch.Create(keys[k].Kind, scratch.AsSpan(sizes[k], cursor[k] - sizes[k]), publishedAt)));
+                    batches.Add((keys[k], TelemetryBatch.Create(keys[k].Kind, scratch.AsSpan(sizes[k], cursor[k] - sizes[k]), publishedAt, segments?[k]?.ToArray())));
                 }
                 return batches;
             }

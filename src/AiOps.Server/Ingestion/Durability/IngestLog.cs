@@ -1,0 +1,245 @@
+using System.Buffers;
+using AiOps.Grains.Entities;
+using AiOps.Server.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace AiOps.Server.Ingestion.Durability;
+
+/// <summary>
+/// "A 202 means kept" in embedded mode. Accepted requests are appended to a local log with group commit — whatever
+/// arrived while the previous write was on its way to disk goes in the next one, one record and one fsync per
+/// group — and answered once their record is durable. In the same order they are handed to the publisher, whose
+/// per-entity batches carry the log positions of their points; entity grains save the position their state covers
+/// with that state, and skip what a replay brings again. At start the log is replayed before any new request is
+/// taken; behind the lowest position not yet covered by saved state it is trimmed, so it holds about one
+/// write-behind interval of traffic.
+/// </summary>
+public sealed class IngestLog(
+    TelemetryPublisher publisher,
+    IngestCheckpoints checkpoints,
+    IOptions<AiOpsOptions> deployment,
+    IOptions<IngestionOptions> options,
+    AiOpsMetrics metrics,
+    ILogger<IngestLog> logger) : IHostedService, IDisposable
+{
+    private readonly IngestionOptions _options = options.Value;
+    private readonly object _gate = new();
+    private List<(ParsedBatch Batch, TaskCompletionSource Done)> _queue = [];
+    private int _queuedEvents;
+    private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private SqliteIngestLog? _store;
+    private Thread? _writer;
+    private volatile bool _stopping;
+    private long _position;
+    private long _trimmedThrough;
+    private long _lastSizeBytes;
+
+    /// <summary>Whether requests are answered from the log (<see cref="IngestionAck.Logged"/>).</summary>
+    public bool Enabled { get; } = publisher.Acknowledgement == IngestionAck.Logged;
+
+    /// <summary>Last position written.</summary>
+    public long Position => Interlocked.Read(ref _position);
+
+    /// <summary>Highest position trimmed away (every record up to it is covered by saved grain state).</summary>
+    public long TrimmedThrough => Interlocked.Read(ref _trimmedThrough);
+
+    /// <summary>Log size on disk at the last trim.</summary>
+    public long SizeBytes => Interlocked.Read(ref _lastSizeBytes);
+
+    /// <summary>Records replayed at the last start.</summary>
+    public long Replayed { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!Enabled)
+        {
+            _ready.TrySetResult();
+            return;
+        }
+        var path = Path.Combine(deployment.Value.DataDirectory, "ingest-log.db");
+        _store = new SqliteIngestLog(path);
+        // New positions start above the clock in microseconds: far more than the records a log writes per second, so
+        // they stay above every position saved grain state holds even if the log file was deleted.
+        _position = Math.Max(_store.LastPosition(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+        metrics.ObserveIngestLog(this);
+
+        // Replay before taking anything new: an entity must see its logged points before later ones, and a point
+        // logged later must not be applied first (its grain would then skip the replayed ones as already covered).
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        long records = 0, events = 0;
+        foreach (var (position, payload) in _store.ReadAfter(0))
+        {
+            foreach (var batch in IngestLogCodec.Decode(payload))
+            {
+                batch.LogPosition = position;
+                events += batch.Accepted;
+                await publisher.WaitForRoomAsync(batch.Accepted, TimeSpan.MaxValue, cancellationToken);
+                publisher.EnqueueLogged(batch);
+            }
+            records++;
+        }
+        Replayed = records;
+        if (records > 0)
+            logger.LogInformation("Replayed {Records} ingest-log records ({Events} events) in {Ms:F0} ms; entities skip what their saved state already covers",
+                records, events, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+
+        _writer = new Thread(WriteLoop) { Name = "aiops-ingest-log", IsBackground = true };
+        _writer.Start();
+        _ready.TrySetResult();
+    }
+
+    /// <summary>
+    /// Appends the request to the log; completes once it is durable (and handed to the publisher). The log owns the
+    /// batch from here on.
+    /// </summary>
+    public async Task AcceptAsync(ParsedBatch batch)
+    {
+        if (!_ready.Task.IsCompleted) await _ready.Task;
+        try
+        {
+            await publisher.WaitForRoomAsync(batch.Accepted + Volatile.Read(ref _queuedEvents), _options.BufferWaitTimeout, CancellationToken.None);
+        }
+        catch (IngestionBusyException)
+        {
+            batch.Release();
+            throw;
+        }
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            if (_stopping)
+            {
+                batch.Release();
+                throw new IngestionBusyException("The server is stopping; retry against another instance or after the restart.");
+            }
+            _queue.Add((batch, done));
+            _queuedEvents += batch.Accepted;
+        }
+        _wake.Release();
+        await done.Task;
+    }
+
+    private void WriteLoop()
+    {
+        var buffer = new ArrayBufferWriter<byte>(1 << 20);
+        var batches = new List<ParsedBatch>();
+        var lastTrim = DateTime.UtcNow;
+        while (true)
+        {
+            _wake.Wait(TimeSpan.FromMilliseconds(200));
+            List<(ParsedBatch Batch, TaskCompletionSource Done)> taken;
+            lock (_gate)
+            {
+                taken = _queue;
+                if (taken.Count > 0) _queue = new List<(ParsedBatch, TaskCompletionSource)>(taken.Count);
+            }
+            if (taken.Count > 0) Write(taken, buffer, batches);
+            else if (_stopping) break;
+            if (DateTime.UtcNow - lastTrim > _options.LogTrimInterval)
+            {
+                Trim();
+                lastTrim = DateTime.UtcNow;
+            }
+        }
+    }
+
+    private void Write(List<(ParsedBatch Batch, TaskCompletionSource Done)> taken, ArrayBufferWriter<byte> buffer, List<ParsedBatch> batches)
+    {
+        var events = 0;
+        batches.Clear();
+        foreach (var (batch, _) in taken)
+        {
+            batches.Add(batch);
+            events += batch.Accepted;
+        }
+        try
+        {
+            buffer.ResetWrittenCount();
+            IngestLogCodec.Encode(batches, buffer);
+            var position = _position + 1;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            _store!.Append(position, GetArray(buffer), buffer.WrittenCount);
+            metrics.IngestLogWritten(buffer.WrittenCount, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Interlocked.Exchange(ref _position, position);
+            lock (_gate) _queuedEvents -= events;
+            // Handed on in log order (this thread is the only one that does it), then answered.
+            foreach (var batch in batches)
+            {
+                batch.LogPosition = position;
+                publisher.EnqueueLogged(batch);
+            }
+            foreach (var (_, done) in taken) done.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Writing {Events} events to the ingest log failed; their requests get 503", events);
+            lock (_gate) _queuedEvents -= events;
+            foreach (var (batch, done) in taken)
+            {
+                batch.Release();
+                done.TrySetException(new IngestionBusyException("The ingest log could not be written; nothing of this request was applied. Retry."));
+            }
+        }
+    }
+
+    private static byte[] GetArray(ArrayBufferWriter<byte> buffer) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(buffer.WrittenMemory, out var segment) ? segment.Array! : buffer.WrittenMemory.ToArray();
+
+    /// <summary>On the writer thread: drops every record below what is not yet covered by saved state.</summary>
+    private void Trim()
+    {
+        var through = Position;
+        if (publisher.LowestUnpublishedPosition() is { } unpublished) through = Math.Min(through, unpublished - 1);
+        if (checkpoints.LowestUnsaved() is { } unsaved) through = Math.Min(through, unsaved - 1);
+        if (through <= TrimmedThrough) return;
+        try
+        {
+            _store!.Trim(through);
+            Interlocked.Exchange(ref _trimmedThrough, through);
+            Interlocked.Exchange(ref _lastSizeBytes, _store.SizeBytes());
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Trimming the ingest log through {Position} failed; it is tried again", through);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (!Enabled) return Task.CompletedTask;
+        // Hosted services stop in reverse order: this runs before the publisher's flush and the grains' final
+        // save. What was accepted is written and handed on; the final trim runs once the grains saved (see
+        // IngestLogCompaction).
+        lock (_gate) _stopping = true;
+        _wake.Release();
+        _writer?.Join(TimeSpan.FromSeconds(30));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>After the grains' final save at a graceful stop: everything is covered, so the log is emptied.</summary>
+    internal void TrimAfterStop()
+    {
+        if (_store is null) return;
+        Trim();
+        logger.LogInformation("Ingest log trimmed through {Position} of {Last} at stop", TrimmedThrough, Position);
+    }
+
+    public void Dispose()
+    {
+        _store?.Dispose();
+        _wake.Dispose();
+    }
+}
+
+/// <summary>Registered before the shutdown drain so that it stops after it: trims the log once every grain has saved.</summary>
+public sealed class IngestLogCompaction(IngestLog log) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        log.TrimAfterStop();
+        return Task.CompletedTask;
+    }
+}
