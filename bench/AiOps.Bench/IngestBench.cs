@@ -15,6 +15,23 @@ public static class IngestBench
 {
     public static async Task<int> RunAsync(BenchArgs args)
     {
+        if (args.Get("compare-ack") is null)
+        {
+            await RunOnceAsync(args, args.Get("ack"));
+            return 0;
+        }
+        // Durable ingest log (the embedded default) versus answering from the memory buffer (no durability across
+        // a crash), one after the other in this process; the buffered run goes second, with the warmer JIT.
+        var logged = await RunOnceAsync(args, "Logged");
+        var buffered = await RunOnceAsync(args, "Buffered");
+        Console.WriteLine();
+        Console.WriteLine($"A/B, end to end medians: Logged {logged.Real,12:N0} events/s (parse-only {logged.Noop:N0}); Buffered {buffered.Real,12:N0} events/s (parse-only {buffered.Noop:N0})");
+        Console.WriteLine($"Logged / Buffered: {logged.Real / buffered.Real:P1}; ratios to parse-only {logged.Real / logged.Noop:P1} vs {buffered.Real / buffered.Noop:P1}");
+        return 0;
+    }
+
+    private static async Task<(double Real, double Noop)> RunOnceAsync(BenchArgs args, string? ack)
+    {
         var totalEvents = args.Int("events", 2_000_000);
         var entities = args.Int("entities", 1000);
         var batch = args.Int("batch", 1000);
@@ -30,6 +47,9 @@ public static class IngestBench
         if (args.Get("no-detection") is not null) settings["AiOps:Grains:Detection"] = "false";
         if (args.Get("direct") is not null) settings["AiOps:Ingestion:DirectGrainCalls"] = "true";
         if (args.Get("queues") is { } queues) settings["AiOps:StreamQueues"] = queues;
+        if (ack is not null) settings["AiOps:Ingestion:Acknowledge"] = ack;
+        if (args.Get("log-store") is { } store) settings["AiOps:Ingestion:LogStore"] = store;
+        Console.WriteLine($"acknowledgement: {ack ?? "default (Logged: durable ingest log)"}");
         await using var server = await BenchServer.StartAsync(settings);
         var key = server.AdminKey;
 
@@ -89,12 +109,20 @@ public static class IngestBench
             var trainer = AiOps.Intelligence.BackgroundDetectorTrainer.Shared;
             var (trainBusy0, trained0) = (trainer.BusyTime, trainer.Completed);
             var merge0 = AiOps.Server.Ingestion.TelemetryPublisher.MergeTime;
+            var log0 = AiOps.Server.Ingestion.Durability.IngestLog.Totals;
             sw.Restart();
+            using var sampling = new CancellationTokenSource();
+            var sampler2 = Task.Run(async () =>
+            {
+                while (!sampling.IsCancellationRequested) { LogFileBytes(server.DataDirectory); await Task.Delay(100); }
+            });
             latencies = await Send(http, "/api/v1/telemetry", payloads, clients);
             var acceptedSeconds = sw.Elapsed.TotalSeconds;
             applied += (long)requests * batch;
             await WaitApplied(server.Client, "e", entities, applied, TimeSpan.FromMinutes(5));
             var e2eSeconds = sw.Elapsed.TotalSeconds;
+            sampling.Cancel();
+            await sampler2;
             var realCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
             var realGc = GcSnapshot.Take() - gc0;
             if (sampler is not null) { sampler.Print($"round {round + 1} real", totalEvents); sampler.Reset(); }
@@ -108,6 +136,14 @@ public static class IngestBench
             var eph = GC.GetGCMemoryInfo(GCKind.Ephemeral);
             Console.WriteLine($"round {round + 1}: last ephemeral GC (gen{eph.Generation}): promoted {eph.PromotedBytes / 1048576.0:F1} MiB, pause {eph.PauseDurations[0].TotalMilliseconds:F1} ms, heap {eph.HeapSizeBytes / 1048576.0:F0} MiB; GC pause share since start {GC.GetGCMemoryInfo(GCKind.Any).PauseTimePercentage:F1} %");
             if (!realOnly) Console.WriteLine($"round {round + 1}: ratio {realRates[^1] / noopRates[^1],10:P1}");
+            var log = server.Services.GetService(typeof(AiOps.Server.Ingestion.Durability.IngestLog)) as AiOps.Server.Ingestion.Durability.IngestLog;
+            if (log is { Enabled: true })
+            {
+                var log1 = AiOps.Server.Ingestion.Durability.IngestLog.Totals;
+                var writes = Math.Max(1, log1.Writes - log0.Writes);
+                Console.WriteLine($"round {round + 1}: ingest log {log1.Writes - log0.Writes} group commits, {(log1.Events - log0.Events) / (double)writes:F0} events and {(log1.Bytes - log0.Bytes) / (double)writes / 1024:F0} KiB each ({(log1.Bytes - log0.Bytes) / (double)Math.Max(1, log1.Events - log0.Events):F1} bytes/event), append+fsync {(log1.WriteTime - log0.WriteTime).TotalMilliseconds / writes:F1} ms each");
+                Console.WriteLine($"round {round + 1}: ingest log {LogFileBytes(server.DataDirectory) / 1048576.0:F1} MiB on disk now, {log.Position - log.TrimmedThrough} records untrimmed, peak {s_peakLogBytes / 1048576.0:F1} MiB so far");
+            }
         }
 
         var noopMedian = Median(noopRates);
@@ -118,7 +154,23 @@ public static class IngestBench
         Console.WriteLine($"ingestion end to end, median of {rounds}:          {realMedian,12:N0} events/s");
         if (!realOnly) Console.WriteLine($"ratio of the medians:                       {realMedian / noopMedian,12:P1}");
         Console.WriteLine($"request latency (ack), last round: p50 {latencies[latencies.Length / 2]:F1} ms, p99 {latencies[(int)(latencies.Length * 0.99)]:F1} ms");
-        return 0;
+        return (realMedian, noopMedian);
+    }
+
+    private static long s_peakLogBytes;
+
+    private static long LogFileBytes(string data)
+    {
+        long size = 0;
+        foreach (var f in new[] { "ingest-log.db", "ingest-log.db-wal" })
+        {
+            var info = new FileInfo(Path.Combine(data, f));
+            if (info.Exists) size += info.Length;
+        }
+        var dir = new DirectoryInfo(Path.Combine(data, "ingest-log"));
+        if (dir.Exists) foreach (var seg in dir.GetFiles("*.seg")) { try { size += seg.Length; } catch (FileNotFoundException) { } }
+        if (size > s_peakLogBytes) s_peakLogBytes = size;
+        return size;
     }
 
     private static double Median(List<double> values)

@@ -50,6 +50,13 @@ public sealed class TelemetryPublisher(
     private TaskCompletionSource _flush = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _buffered;
     private long _requestsBuffered; // requests that went to the buffer so far (the flush loop notices when none came)
+    private long _requestsUpstream; // requests taken by the ingest log, not yet here: the input has not paused
+
+    /// <summary>
+    /// A request is on its way (in the ingest log's group commit). Requests then arrive here in bursts, one per log
+    /// write; without this the gap during a write looked like a pause in the input and flushed small batches.
+    /// </summary>
+    public void NoteIncoming() => Interlocked.Increment(ref _requestsUpstream);
     private int _inFlight;
     private IStreamProvider? _provider;
     // Immediate (small-request) publishing: the batch a flush is publishing, the entities published
@@ -275,7 +282,7 @@ public sealed class TelemetryPublisher(
             // end of a burst, a lull), so what is buffered goes now rather than after the rest of the window.
             int entities, buffered;
             long requests;
-            lock (_gate) { entities = _pendingEntities; buffered = _buffered; requests = _requestsBuffered; }
+            lock (_gate) { entities = _pendingEntities; buffered = _buffered; requests = _requestsBuffered + Interlocked.Read(ref _requestsUpstream); }
             var idle = requests == requestsSeen;
             requestsSeen = requests;
             if (buffered == 0)

@@ -7,7 +7,7 @@ namespace AiOps.Server.Ingestion.Durability;
 /// one row per group commit, keyed by its log position. Used from one thread at a time (the log's writer thread);
 /// kept apart from grain state so that its sequential appends never queue behind state writes.
 /// </summary>
-public sealed class SqliteIngestLog : IDisposable
+public sealed class SqliteIngestLog : IIngestLogStore
 {
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _append;
