@@ -23,7 +23,26 @@ public interface IEntityGrain : IGrainWithStringKey
     /// <summary>Writes state now (used at shutdown and by tests).</summary>
     [Alias("Flush")]
     Task FlushAsync();
+
+    /// <summary>
+    /// Applies a batch from an ingest-log partition (cluster mode) and tells how far this entity is in that partition.
+    /// A batch whose <see cref="TelemetryBatch.PreviousPosition"/> is ahead of what the entity holds is not applied:
+    /// the reply's <see cref="LogCheckpoint.Gap"/> asks the sender to deliver again from <see cref="LogCheckpoint.Applied"/>.
+    /// </summary>
+    [Alias("Deliver")]
+    Task<LogCheckpoint> DeliverAsync(TelemetryBatch batch);
+
+    /// <summary>How far this entity is in an ingest-log partition (applied in memory, and saved).</summary>
+    [Alias("GetLogCheckpoint")]
+    Task<LogCheckpoint> GetLogCheckpointAsync(int partition);
 }
+
+/// <summary>An entity's progress in one ingest-log partition.</summary>
+[GenerateSerializer, Immutable, Alias("aiops.LogCheckpoint")]
+public sealed record LogCheckpoint(
+    [property: Id(0)] long Applied,
+    [property: Id(1)] long Saved,
+    [property: Id(2)] bool Gap = false);
 
 [Alias("aiops.IPipelineGrain")]
 public interface IPipelineGrain : IEntityGrain;

@@ -63,10 +63,14 @@ public sealed record TelemetryBatch(
     [property: Id(2)] byte[] Payload,
     [property: Id(3)] int Count,
     [property: Id(4)] long PublishedAtMs = 0,
-    [property: Id(5)] long[]? LogSegments = null)
+    [property: Id(5)] long[]? LogSegments = null,
+    [property: Id(6)] int LogPartition = 0,
+    [property: Id(7)] long PreviousPosition = 0)
 {
-    // LogSegments: where the points came from in the ingest log, as (position, count) pairs in point order;
-    // null when the points were not logged.
+    // LogSegments: where the points came from in the ingest log (partition LogPartition), as (position, count) pairs
+    // in point order; null when the points were not logged. PreviousPosition: the last position of this partition
+    // delivered to the entity before this batch (0: unknown); an entity whose state is behind it lost points (its
+    // silo died before it saved them) and asks for them again.
 
     private const byte Version = 1;
     private const byte HasId = 1;

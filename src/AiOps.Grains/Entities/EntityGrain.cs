@@ -62,6 +62,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     {
         if (!_state.RecordExists) await AdoptLegacyStateAsync();
         _checkpoints = ServiceProvider.GetService<IngestCheckpoints>();
+        _savedPositions = new Dictionary<int, long>(State.LogPositions);
         _eventIds = new RecentIds(_options.RecentEventIds);
         _batchIds = new RecentIds(_options.RecentBatchIds);
         LoadData(State.Data);
@@ -185,15 +186,41 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             _progress?.OnConsumed(item.Item.Count, item.Item.PublishedAtMs);
         }
         // A replayed batch that saved state already covered leaves nothing to save: tell the log at once.
-        if (!_dirty) _checkpoints?.Saved(Kind, Id, State.LogPosition);
+        if (!_dirty) ReportSaved(State.LogPositions);
         return SendSignalsAsync();
     }
 
     public Task ApplyAsync(TelemetryBatch batch)
     {
         Apply(batch);
-        if (!_dirty) _checkpoints?.Saved(Kind, Id, State.LogPosition);
+        if (!_dirty) ReportSaved(State.LogPositions);
         return SendSignalsAsync();
+    }
+
+    public async Task<LogCheckpoint> DeliverAsync(TelemetryBatch batch)
+    {
+        var applied = State.LogPositions.GetValueOrDefault(batch.LogPartition);
+        // Behind what the sender delivered before: this activation started from saved state that misses points (the
+        // previous one died unsaved). Nothing is applied; the sender delivers again from what is held here.
+        if (batch.PreviousPosition > applied) return new LogCheckpoint(applied, SavedPosition(batch.LogPartition), Gap: true);
+        Apply(batch);
+        if (!_dirty) ReportSaved(State.LogPositions);
+        await SendSignalsAsync();
+        return new LogCheckpoint(State.LogPositions.GetValueOrDefault(batch.LogPartition), SavedPosition(batch.LogPartition));
+    }
+
+    public Task<LogCheckpoint> GetLogCheckpointAsync(int partition) =>
+        Task.FromResult(new LogCheckpoint(State.LogPositions.GetValueOrDefault(partition), SavedPosition(partition)));
+
+    // Positions covered by the last save (what survives this activation).
+    private Dictionary<int, long> _savedPositions = [];
+
+    private long SavedPosition(int partition) => _dirty ? _savedPositions.GetValueOrDefault(partition) : State.LogPositions.GetValueOrDefault(partition);
+
+    private void ReportSaved(Dictionary<int, long> positions)
+    {
+        if (_checkpoints is null) return;
+        foreach (var (partition, position) in positions) _checkpoints.Saved(partition, Kind, Id, position);
     }
 
     public Task<EntitySummary> GetSummaryAsync() => Task.FromResult(BuildSummary());
@@ -250,7 +277,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         // Logged points carry their log position (runs of position and count): what saved state covers was applied
         // before a crash and comes again only because the log is replayed from the oldest unsaved record.
         var segments = batch.LogSegments;
-        var covered = State.LogPosition;
+        var covered = segments is null ? 0 : State.LogPositions.GetValueOrDefault(batch.LogPartition);
         var segment = -2;
         var segmentLeft = 0;
         var skip = false;
@@ -329,9 +356,9 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             GrainMetrics.PointsScored.Add(_scoredInBatch); // once per batch: a counter update per point cost more than the bookkeeping around it
             _scoredInBatch = 0;
         }
-        if (segments is { Length: >= 2 } && segments[^2] > State.LogPosition)
+        if (segments is { Length: >= 2 } && segments[^2] > covered)
         {
-            State.LogPosition = segments[^2];
+            State.LogPositions[batch.LogPartition] = segments[^2];
             applied = true;
         }
         if (applied || segments is null) _dirty = true;
@@ -551,10 +578,11 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private async Task SaveAsync()
     {
         State.Data = SaveData();
-        var covered = State.LogPosition;
+        var covered = new Dictionary<int, long>(State.LogPositions);
         await _state.WriteStateAsync();
         _dirty = false;
-        _checkpoints?.Saved(Kind, Id, covered);
+        _savedPositions = covered;
+        ReportSaved(covered);
     }
 
     /// <summary>Size of the persisted blob and an estimate of in-memory series size, for the state-size benchmark.</summary>

@@ -17,8 +17,11 @@ public sealed class EntityState
     public long DuplicatesDropped { get; set; }
     public long PointsDropped { get; set; }
 
-    /// <summary>Ingest-log position this state covers: every logged point of this entity up to it is applied here.</summary>
-    public long LogPosition { get; set; }
+    /// <summary>
+    /// Per ingest-log partition (embedded mode: 0), the position this state covers: every logged point of this entity
+    /// from that partition up to it is applied here.
+    /// </summary>
+    public Dictionary<int, long> LogPositions { get; set; } = [];
 
     /// <summary>Sums of Sum-aggregated metrics per UTC month (key: year*12 + month-1), the last three months.</summary>
     public Dictionary<int, Dictionary<string, double>> MonthSums { get; set; } = [];

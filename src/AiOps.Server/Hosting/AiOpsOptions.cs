@@ -45,4 +45,22 @@ public sealed class AiOpsOptions
     public string SqlitePath => Path.GetFullPath(Path.Combine(DataDirectory, "aiops.db"));
 
     public string SqliteConnectionString => $"Data Source={SqlitePath};Default Timeout=30;Pooling=True";
+
+    /// <summary>
+    /// Cluster mode: PostgreSQL connections one silo may hold for Orleans (membership, grain state, reminders,
+    /// streams; one pool) and for its ingest log (another). The defaults (16 + 4) keep four silos and a migration
+    /// runner inside PostgreSQL's default <c>max_connections</c> of 100; an explicit <c>Maximum Pool Size</c> in the
+    /// connection string wins for the Orleans pool.
+    /// </summary>
+    public int PostgresPoolSize { get; set; } = 16;
+    public int PostgresLogPoolSize { get; set; } = 4;
+
+    /// <summary>The connection string with this silo's pool bound.</summary>
+    public string PooledPostgresConnectionString(int size, string applicationName)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(PostgresConnectionString);
+        if (!builder.ContainsKey("Maximum Pool Size") && !builder.ContainsKey("Max Pool Size")) builder.MaxPoolSize = size;
+        builder.ApplicationName ??= applicationName;
+        return builder.ConnectionString;
+    }
 }

@@ -56,6 +56,14 @@ public static class ServerExtensions
         builder.Services.AddSingleton<IngestionProgress>();
         builder.Services.AddSingleton<IngestCheckpoints>();
         builder.Services.AddSingleton<IngestLog>();
+        builder.Services.AddSingleton<LogDelivery>();
+        if (options.Mode == DeploymentMode.Cluster)
+        {
+            // The ingest log's own small pool: its appends never wait behind Orleans' queries.
+            var logConnections = options.PooledPostgresConnectionString(options.PostgresLogPoolSize, "aiops-ingest-log");
+            var forced = new Npgsql.NpgsqlConnectionStringBuilder(logConnections) { MaxPoolSize = options.PostgresLogPoolSize };
+            builder.Services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(forced.ConnectionString));
+        }
         // Stop order is the reverse: the ingest log stops taking requests, the publisher flushes, the drain saves
         // grains, the log is trimmed behind them, then the silo stops. Start order: the publisher runs before the
         // log replays into it, and both before the HTTP server takes requests.
@@ -109,21 +117,32 @@ public static class ServerExtensions
         }
         else
         {
+            var postgres = options.PooledPostgresConnectionString(options.PostgresPoolSize, "aiops-silo");
             silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+            // A silo killed with -9 is declared dead after about three missed 2 s probes (Orleans' defaults: 10 s
+            // probes, 3 misses, so ~30-40 s): its grains then reactivate elsewhere and calls to them stop failing.
+            silo.Configure<ClusterMembershipOptions>(m =>
+            {
+                m.ProbeTimeout = TimeSpan.FromSeconds(2);
+                m.NumMissedProbesLimit = 3;
+                m.NumVotesForDeathDeclaration = 1;
+                m.TableRefreshTimeout = TimeSpan.FromSeconds(5);
+                m.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+            });
             silo.UseAdoNetClustering(o =>
             {
                 o.Invariant = "Npgsql";
-                o.ConnectionString = options.PostgresConnectionString;
+                o.ConnectionString = postgres;
             });
             silo.AddAdoNetGrainStorage(StorageNames.Entities, o =>
             {
                 o.Invariant = "Npgsql";
-                o.ConnectionString = options.PostgresConnectionString;
+                o.ConnectionString = postgres;
             });
             silo.UseAdoNetReminderService(o =>
             {
                 o.Invariant = "Npgsql";
-                o.ConnectionString = options.PostgresConnectionString;
+                o.ConnectionString = postgres;
             });
             // Durable telemetry: a batch is in PostgreSQL before the ingest request is answered, and a
             // batch leased by a silo that dies is delivered again after the visibility timeout
@@ -133,7 +152,7 @@ public static class ServerExtensions
                 b.ConfigureAdoNet(ob => ob.Configure(o =>
                 {
                     o.Invariant = "Npgsql";
-                    o.ConnectionString = options.PostgresConnectionString;
+                    o.ConnectionString = postgres;
                 }));
                 b.ConfigurePartitioning(options.StreamQueues);
                 b.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);

@@ -22,7 +22,6 @@ public sealed class IngestionBusyException(string message) : Exception(message);
 public sealed class TelemetryPublisher(
     IClusterClient client,
     IOptions<IngestionOptions> options,
-    IOptions<AiOpsOptions> deployment,
     AiOpsMetrics metrics,
     IngestionProgress progress,
     IngestCheckpoints checkpoints,
@@ -32,7 +31,7 @@ public sealed class TelemetryPublisher(
 
     /// <summary>When requests are answered (configured, or the mode's default).</summary>
     public IngestionAck Acknowledgement { get; } =
-        options.Value.Acknowledge ?? (deployment.Value.Mode == DeploymentMode.Embedded ? IngestionAck.Logged : IngestionAck.Published);
+        options.Value.Acknowledge ?? IngestionAck.Logged;
 
     // Answered before the streams took the events (from the buffer, or from the ingest log): keep retrying them.
     private bool _ackOnBuffer => Acknowledgement is IngestionAck.Buffered or IngestionAck.Logged;
@@ -222,8 +221,7 @@ public sealed class TelemetryPublisher(
             var tasks = new List<Task>(entities);
             foreach (var (key, encoded) in Merge([batch]))
             {
-                if (encoded.LogSegments is { } segments) checkpoints.Published(key.Kind, key.Id, segments[0], segments[^2]);
-                tasks.Add(PublishEntityAsync(key.Kind, key.Id, encoded));
+                tasks.Add(PublishEntityAsync(key.Kind, key.Id, Track(key, encoded)));
             }
             await Task.WhenAll(tasks);
             metrics.Published(count, entities);
@@ -335,8 +333,7 @@ public sealed class TelemetryPublisher(
             var tasks = new List<Task>(batches.Count);
             foreach (var (key, batch) in batches)
             {
-                if (batch.LogSegments is { } segments) checkpoints.Published(key.Kind, key.Id, segments[0], segments[^2]);
-                tasks.Add(PublishEntityAsync(key.Kind, key.Id, batch));
+                tasks.Add(PublishEntityAsync(key.Kind, key.Id, Track(key, batch)));
             }
             await Task.WhenAll(tasks);
             metrics.Published(count, batches.Count);
@@ -370,7 +367,7 @@ public sealed class TelemetryPublisher(
     /// parser), slot sizes give each entity a range of one pooled scratch array, and every request's points are then
     /// read front to back into those ranges. Each range is encoded once.
     /// </summary>
-    private static List<(EntityKey Key, TelemetryBatch Batch)> Merge(List<ParsedBatch> pending)
+    internal static List<(EntityKey Key, TelemetryBatch Batch)> Merge(List<ParsedBatch> pending)
     {
         var publishedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var total = 0;
@@ -466,8 +463,31 @@ public sealed class TelemetryPublisher(
         }
     }
 
+    /// <summary>Records a logged batch's positions with the checkpoints; in cluster mode, stamps its partition and the position delivered before.</summary>
+    private TelemetryBatch Track(EntityKey key, TelemetryBatch batch)
+    {
+        if (batch.LogSegments is not { } segments) return batch;
+        var previous = checkpoints.Published(_logPartition, key.Kind, key.Id, segments[0], segments[^2]);
+        return _delivery is null ? batch : batch with { LogPartition = _logPartition, PreviousPosition = previous };
+    }
+
+    private Durability.LogDelivery? _delivery;
+    private int _logPartition;
+
+    /// <summary>Cluster mode: logged batches go to the grains by direct calls through <paramref name="delivery"/>, stamped with the partition.</summary>
+    public void UseLogDelivery(Durability.LogDelivery delivery, int partition)
+    {
+        _delivery = delivery;
+        _logPartition = partition;
+    }
+
     private async Task PublishEntityAsync(EntityKind kind, string id, TelemetryBatch batch)
     {
+        if (_delivery is not null && batch.LogSegments is not null)
+        {
+            await _delivery.DeliverAsync(kind, id, batch);
+            return;
+        }
         if (_options.DirectGrainCalls)
         {
             await client.GetEntity(kind, id).ApplyAsync(batch);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using AiOps.Grains.Entities;
 using AiOps.Server.Hosting;
+using AiOps.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace AiOps.Server.Ingestion.Durability;
@@ -17,6 +18,8 @@ namespace AiOps.Server.Ingestion.Durability;
 public sealed class IngestLog(
     TelemetryPublisher publisher,
     IngestCheckpoints checkpoints,
+    LogDelivery delivery,
+    IServiceProvider services,
     IOptions<AiOpsOptions> deployment,
     IOptions<IngestionOptions> options,
     AiOpsMetrics metrics,
@@ -63,9 +66,27 @@ public sealed class IngestLog(
             _ready.TrySetResult();
             return;
         }
-        _store = _options.LogStore == IngestLogStoreKind.Sqlite
-            ? new SqliteIngestLog(Path.Combine(deployment.Value.DataDirectory, "ingest-log.db"))
-            : new FileIngestLog(Path.Combine(deployment.Value.DataDirectory, "ingest-log"));
+        if (deployment.Value.Mode == DeploymentMode.Cluster)
+        {
+            // Cluster: this silo's own partition of the log in PostgreSQL; survivors take over a dead silo's partition.
+            var data = services.GetRequiredService<Npgsql.NpgsqlDataSource>();
+            _partitions = new PostgresLogPartitions(data, $"{Environment.MachineName}:{deployment.Value.SiloPort}:{Environment.ProcessId}:{Guid.NewGuid():N}");
+            _partition = await _partitions.ClaimAsync(cancellationToken);
+            _store = new PostgresIngestLog(data, _partition);
+            delivery.Use(_store, _partition);
+            publisher.UseLogDelivery(delivery, _partition);
+            _background = Task.WhenAll(
+                Every(TimeSpan.FromSeconds(2), ct => _partitions.HeartbeatAsync([_partition, .. _recovering.Keys], ct)),
+                Every(TimeSpan.FromSeconds(10), ct => delivery.CheckQuietEntitiesAsync(TimeSpan.FromSeconds(45), ct)),
+                Every(TimeSpan.FromSeconds(2), TakeOverAbandonedAsync));
+            logger.LogInformation("Ingest log: partition {Partition} in PostgreSQL", _partition);
+        }
+        else
+        {
+            _store = _options.LogStore == IngestLogStoreKind.Sqlite
+                ? new SqliteIngestLog(Path.Combine(deployment.Value.DataDirectory, "ingest-log.db"))
+                : new FileIngestLog(Path.Combine(deployment.Value.DataDirectory, "ingest-log"));
+        }
         // New positions start above the clock in microseconds: far more than the records a log writes per second, so
         // they stay above every position saved grain state holds even if the log file was deleted.
         _position = Math.Max(_store.LastPosition(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
@@ -126,6 +147,101 @@ public sealed class IngestLog(
         publisher.NoteIncoming();
         _wake.Release();
         await done.Task;
+    }
+
+    private PostgresLogPartitions? _partitions;
+    private int _partition;
+    private Task? _background;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> _recovering = new();
+
+    /// <summary>This process's partition of the log (0 in embedded mode).</summary>
+    public int Partition => _partition;
+
+    private Task Every(TimeSpan period, Func<CancellationToken, Task> action) => Task.Run(async () =>
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(period, _stop.Token);
+                await action(_stop.Token);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Ingest log maintenance failed; tried again");
+            }
+        }
+    });
+
+    /// <summary>
+    /// Replays the partition of a silo that stopped heartbeating: every record to its entities (they skip what they
+    /// hold), then waits until their saved state covers it and empties it.
+    /// </summary>
+    private async Task TakeOverAbandonedAsync(CancellationToken cancellationToken)
+    {
+        if (await _partitions!.TakeOverAbandonedAsync(cancellationToken) is not int partition) return;
+        _recovering[partition] = true;
+        try
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var store = new PostgresIngestLog(services.GetRequiredService<Npgsql.NpgsqlDataSource>(), partition);
+            var last = new Dictionary<(AiOps.Abstractions.EntityKind Kind, string Id), long>();
+            var chunk = new List<ParsedBatch>();
+            var events = 0;
+            long records = 0, total = 0;
+            async Task DeliverChunkAsync()
+            {
+                var tasks = new List<Task>();
+                foreach (var (key, batch) in TelemetryPublisher.Merge(chunk))
+                {
+                    last[(key.Kind, key.Id)] = Math.Max(last.GetValueOrDefault((key.Kind, key.Id)), batch.LogSegments![^2]);
+                    tasks.Add(delivery.DeliverAsync(key.Kind, key.Id, batch with { LogPartition = partition, PreviousPosition = 0 }));
+                }
+                await Task.WhenAll(tasks);
+                foreach (var b in chunk) b.Release();
+                chunk.Clear();
+                events = 0;
+            }
+            foreach (var (position, payload) in store.ReadAfter(0))
+            {
+                records++;
+                foreach (var batch in IngestLogCodec.Decode(payload))
+                {
+                    batch.LogPosition = position;
+                    chunk.Add(batch);
+                    events += batch.Accepted;
+                    total += batch.Accepted;
+                }
+                if (events >= 50_000) await DeliverChunkAsync();
+            }
+            if (chunk.Count > 0) await DeliverChunkAsync();
+            logger.LogWarning("Took over the ingest log partition {Partition} of a silo that stopped: {Records} records, {Events} events delivered again to {Entities} entities in {Ms:F0} ms",
+                partition, records, total, last.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+
+            // Emptied once every entity's saved state covers what it was given.
+            while (last.Count > 0 && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken);
+                var covered = new System.Collections.Concurrent.ConcurrentBag<(AiOps.Abstractions.EntityKind, string)>();
+                await Parallel.ForEachAsync(last, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (item, _) =>
+                {
+                    var reply = await services.GetRequiredService<IClusterClient>().GetEntity(item.Key.Kind, item.Key.Id).GetLogCheckpointAsync(partition);
+                    if (reply.Saved >= item.Value) covered.Add(item.Key);
+                });
+                foreach (var key in covered) last.Remove(key);
+            }
+            store.Trim(long.MaxValue);
+            logger.LogInformation("Ingest log partition {Partition} is covered by saved state and emptied", partition);
+        }
+        finally
+        {
+            _recovering.TryRemove(partition, out _);
+        }
     }
 
     private void WriteLoop()
@@ -204,7 +320,7 @@ public sealed class IngestLog(
     {
         var through = Position;
         if (publisher.LowestUnpublishedPosition() is { } unpublished) through = Math.Min(through, unpublished - 1);
-        if (checkpoints.LowestUnsaved() is { } unsaved) through = Math.Min(through, unsaved - 1);
+        if (checkpoints.LowestUnsaved(_partition) is { } unsaved) through = Math.Min(through, unsaved - 1);
         if (through <= TrimmedThrough) return;
         try
         {
@@ -227,6 +343,7 @@ public sealed class IngestLog(
         lock (_gate) _stopping = true;
         _wake.Release();
         _writer?.Join(TimeSpan.FromSeconds(30));
+        _stop.Cancel();
         return Task.CompletedTask;
     }
 

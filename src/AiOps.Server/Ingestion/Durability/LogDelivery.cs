@@ -1,0 +1,162 @@
+using AiOps.Abstractions;
+using AiOps.Grains.Entities;
+
+namespace AiOps.Server.Ingestion.Durability;
+
+/// <summary>
+/// Cluster mode: hands logged batches to entity grains wherever they live (a grain call per entity and flush) and
+/// keeps the log's bookkeeping honest across silo failures. Each reply tells how far the entity's saved state covers
+/// this partition (the log is trimmed behind the lowest); a reply that reports a gap — the entity was reactivated
+/// from saved state after its silo died — is answered by delivering again, from the log in PostgreSQL, every point
+/// of that entity after what it holds. Entities that stay quiet are asked now and then, so that a lost activation
+/// is noticed even without new traffic. Gaps are repaired in coalesced scans: one read of the log serves every
+/// entity that asked meanwhile.
+/// </summary>
+public sealed class LogDelivery(IClusterClient client, IngestCheckpoints checkpoints, ILogger<LogDelivery> logger)
+{
+    private readonly object _gate = new();
+    private Dictionary<(EntityKind Kind, string Id), (long From, TaskCompletionSource Done)> _repairs = [];
+    private Task? _repairRun;
+    private IIngestLogStore? _store;
+
+    public int Partition { get; private set; }
+
+    /// <summary>Entities whose points were delivered again after a gap (diagnostics, tests).</summary>
+    public long Repaired => Interlocked.Read(ref _repaired);
+    private long _repaired;
+
+    public void Use(IIngestLogStore store, int partition)
+    {
+        _store = store;
+        Partition = partition;
+    }
+
+    /// <summary>Delivers until the entity took it (answered events are never given up).</summary>
+    public async Task DeliverAsync(EntityKind kind, string id, TelemetryBatch batch)
+    {
+        var grain = client.GetEntity(kind, id);
+        var delay = TimeSpan.FromMilliseconds(20);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var reply = await grain.DeliverAsync(batch);
+                if (reply.Gap)
+                {
+                    await RepairAsync(kind, id, reply.Applied);
+                    return;
+                }
+                checkpoints.Saved(batch.LogPartition, kind, id, reply.Saved);
+                return;
+            }
+            catch (Exception ex)
+            {
+                // The grain's silo died and membership has not said so yet, or a timeout: same batch again (positions dedupe).
+                if (attempt % 10 == 0) logger.LogWarning(ex, "Delivery to {Kind}/{Id} still failing after {Attempt} attempts", kind, id, attempt);
+                await Task.Delay(delay);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
+            }
+        }
+    }
+
+    /// <summary>Delivers again every logged point of the entity after <paramref name="from"/>.</summary>
+    public Task RepairAsync(EntityKind kind, string id, long from)
+    {
+        lock (_gate)
+        {
+            if (_repairs.TryGetValue((kind, id), out var queued))
+            {
+                if (from < queued.From) _repairs[(kind, id)] = (from, queued.Done);
+                return queued.Done.Task;
+            }
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _repairs[(kind, id)] = (from, done);
+            if (_repairRun is null || _repairRun.IsCompleted) _repairRun = Task.Run(RepairLoopAsync);
+            return done.Task;
+        }
+    }
+
+    private async Task RepairLoopAsync()
+    {
+        while (true)
+        {
+            await Task.Delay(100); // let the gaps of one failure gather: one scan serves them all
+            Dictionary<(EntityKind Kind, string Id), (long From, TaskCompletionSource Done)> work;
+            lock (_gate)
+            {
+                if (_repairs.Count == 0)
+                {
+                    _repairRun = null;
+                    return;
+                }
+                work = _repairs;
+                _repairs = [];
+            }
+            try
+            {
+                var wanted = work.ToDictionary(w => new EntityKey(w.Key.Kind, w.Key.Id), w => w.Value.From);
+                var from = wanted.Values.Min();
+                var selected = new List<ParsedBatch>();
+                foreach (var (position, payload) in _store!.ReadAfter(from))
+                {
+                    foreach (var request in IngestLogCodec.Decode(payload))
+                    {
+                        var keep = ParsedBatch.Rent();
+                        var points = request.Points;
+                        var entityOf = request.EntityOf;
+                        for (var i = 0; i < points.Length; i++)
+                        {
+                            var key = request.Entities[entityOf[i]];
+                            if (wanted.TryGetValue(key, out var after) && position > after) keep.Add(key, points[i]);
+                        }
+                        request.Release();
+                        if (keep.Accepted == 0) { keep.Release(); continue; }
+                        keep.LogPosition = position;
+                        selected.Add(keep);
+                    }
+                }
+                var publishedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                var tasks = new List<Task>();
+                foreach (var (key, batch) in TelemetryPublisher.Merge(selected))
+                {
+                    var redelivery = batch with { LogPartition = Partition, PreviousPosition = 0 };
+                    tasks.Add(DeliverAsync(key.Kind, key.Id, redelivery));
+                }
+                await Task.WhenAll(tasks);
+                foreach (var b in selected) b.Release();
+                Interlocked.Add(ref _repaired, work.Count);
+                logger.LogInformation("Delivered again the logged points of {Count} entities whose activation had lost them", work.Count);
+                foreach (var (_, (_, done)) in work) done.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Repairing {Count} entities from the ingest log failed; tried again", work.Count);
+                lock (_gate)
+                {
+                    foreach (var (key, value) in work)
+                        if (!_repairs.ContainsKey(key)) _repairs[key] = value;
+                }
+                await Task.Delay(1000);
+            }
+        }
+    }
+
+    /// <summary>Asks entities that were delivered to long ago and have not reported a covering save.</summary>
+    public async Task CheckQuietEntitiesAsync(TimeSpan quietFor, CancellationToken cancellationToken)
+    {
+        var stale = checkpoints.StalePending(Partition, quietFor);
+        await Parallel.ForEachAsync(stale, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (item, _) =>
+        {
+            try
+            {
+                var reply = await client.GetEntity(item.Kind, item.Id).GetLogCheckpointAsync(Partition);
+                if (reply.Applied < item.Entry.LastPublished) await RepairAsync(item.Kind, item.Id, reply.Applied);
+                else checkpoints.Saved(Partition, item.Kind, item.Id, reply.Saved);
+            }
+            catch (Exception ex)
+            {
+                logger.LogDebug(ex, "Asking {Kind}/{Id} for its log checkpoint failed", item.Kind, item.Id);
+            }
+        });
+    }
+}
