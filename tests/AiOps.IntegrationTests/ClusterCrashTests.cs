@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using AiOps.IntegrationTests.Infrastructure;
+using AiOps.Testing;
+
+namespace AiOps.IntegrationTests;
+
+/// <summary>
+/// The cluster's durability promise with real processes: three silos on a real PostgreSQL, producers on two of
+/// them, kill -9 of a silo no producer talks to and then of one that a producer talks to, under load.
+/// </summary>
+public sealed class ClusterCrashTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const int EntitiesPerWriter = 10;
+    private const int EventsPerRequest = 100;
+
+    private static Dictionary<string, string> Environment(string connectionString, string data) => new()
+    {
+        ["AiOps__DataDirectory"] = data,
+        ["AiOps__Mode"] = "Cluster",
+        ["AiOps__PostgresConnectionString"] = connectionString,
+        ["AiOps__SiloPort"] = FreePorts.Next().ToString(),
+        ["AiOps__GatewayPort"] = FreePorts.Next().ToString(),
+        ["AiOps__ClusterId"] = "crash",
+    };
+
+    private sealed class Writer(int index, ServerProcess target)
+    {
+        public int Index { get; } = index;
+        public ServerProcess Target { get; } = target;
+        public long Acked;
+        public int Failures;
+        public double MaxLatencyMs;
+        public bool Stop;
+    }
+
+    [Fact]
+    public async Task EveryAcknowledgedEventIsAppliedExactlyOnceAfterKillMinus9OfTwoOfThreeSilos()
+    {
+        await using var pg = await PostgresServer.StartAsync();
+        var cs = await pg.CreateDatabaseAsync("aiops_crash");
+        var data = TempDirectory.Create("aiops-cluster-crash");
+        var envs = Enumerable.Range(0, 3).Select(_ => Environment(cs, data)).ToArray();
+        var starts = envs.Select(env => ServerProcess.StartAsync(env, TimeSpan.FromSeconds(120))).ToArray();
+        await using var a = await starts[0];
+        await using var b = await starts[1];
+        await using var c = await starts[2];
+        var key = (await File.ReadAllTextAsync(Path.Combine(data, "bootstrap-admin.key"))).Trim();
+        foreach (var s in new[] { a, b, c }) s.Client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+
+        // Producers on a and b; c only hosts grains (and its own log partition is empty).
+        var writers = Enumerable.Range(0, 6).Select(i => new Writer(i, i < 3 ? a : b)).ToArray();
+        var killedA = false;
+        var loops = writers.Select(w => Task.Run(async () =>
+        {
+            for (var request = 0; request < 100_000 && !w.Stop; request++)
+            {
+                var body = new StringBuilder("[");
+                for (var i = 0; i < EventsPerRequest; i++)
+                {
+                    if (i > 0) body.Append(',');
+                    body.Append($$"""{"entity":{"kind":"pipeline","id":"w{{w.Index}}-{{i % EntitiesPerWriter}}"},"metric":"rows.out","value":1}""");
+                }
+                body.Append(']');
+                var sw = Stopwatch.StartNew();
+                try
+                {
+                    using var r = await w.Target.Client.PostAsync("/api/v1/telemetry", new StringContent(body.ToString(), Encoding.UTF8, "application/json"));
+                    if (r.StatusCode == HttpStatusCode.Accepted) Interlocked.Add(ref w.Acked, EventsPerRequest);
+                    else w.Failures++;
+                }
+                catch (Exception) when (w.Target == a && Volatile.Read(ref killedA))
+                {
+                    return; // its silo is gone: this request was never answered
+                }
+                catch (Exception)
+                {
+                    w.Failures++;
+                }
+                w.MaxLatencyMs = Math.Max(w.MaxLatencyMs, sw.Elapsed.TotalMilliseconds);
+                await Task.Delay(10);
+            }
+        })).ToArray();
+
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        c.Crash(); // hosts about a third of the grains, with applied but unsaved points
+        var deadC = await SecondsUntilDeclaredDeadAsync(cs, int.Parse(envs[2]["AiOps__SiloPort"]));
+        await Task.Delay(TimeSpan.FromSeconds(Math.Max(1, 12 - deadC)));
+        Volatile.Write(ref killedA, true);
+        a.Crash(); // the silo three producers talk to, with its log partition and unsaved grains
+        var deadA = await SecondsUntilDeclaredDeadAsync(cs, int.Parse(envs[0]["AiOps__SiloPort"]));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        output.WriteLine($"membership declared the killed silos dead after {deadC:F1} s and {deadA:F1} s");
+        foreach (var w in writers) w.Stop = true;
+        await Task.WhenAll(loops);
+
+        foreach (var w in writers.Where(w => w.Target == b))
+        {
+            Assert.True(w.Failures == 0, $"writer {w.Index} on the surviving silo saw {w.Failures} failed requests");
+        }
+        var acked = writers.Sum(w => w.Acked);
+        Assert.True(acked > 20_000, $"too little load: {acked}");
+
+        async Task<long[]> AppliedAsync()
+        {
+            var applied = new long[writers.Length];
+            foreach (var w in writers)
+            {
+                for (var e = 0; e < EntitiesPerWriter; e++)
+                {
+                    var r = await b.Client.GetAsync($"/api/v1/pipelines/w{w.Index}-{e}");
+                    if (r.StatusCode == HttpStatusCode.NotFound) continue;
+                    r.EnsureSuccessStatusCode();
+                    var summary = JsonNode.Parse(await r.Content.ReadAsStringAsync())!;
+                    applied[w.Index] += summary["eventsApplied"]!.GetValue<long>();
+                }
+            }
+            return applied;
+        }
+
+        // Takeover of a's partition (after its heartbeat stops) and gap repairs run in the background.
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        long[] now;
+        while (true)
+        {
+            try
+            {
+                now = await AppliedAsync();
+                if (writers.All(w => now[w.Index] >= w.Acked) || DateTime.UtcNow > deadline) break;
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+            }
+            await Task.Delay(500);
+        }
+        await Task.Delay(2000);
+        now = await AppliedAsync();
+        var report = string.Join(System.Environment.NewLine, writers.Select(w => $"w{w.Index}@{(w.Target == a ? "a" : "b")}: acked {w.Acked}, applied {now[w.Index]}, max latency {w.MaxLatencyMs:F0} ms"));
+        output.WriteLine(report);
+        foreach (var w in writers)
+        {
+            Assert.True(now[w.Index] >= w.Acked, $"acknowledged events lost: {report}");
+            Assert.True(now[w.Index] <= w.Acked + EventsPerRequest, $"events applied twice: {report}");
+        }
+    }
+
+    private static async Task<double> SecondsUntilDeclaredDeadAsync(string connectionString, int siloPort)
+    {
+        var sw = Stopwatch.StartNew();
+        await using var conn = new Npgsql.NpgsqlConnection(connectionString);
+        await conn.OpenAsync();
+        while (sw.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            await using var cmd = new Npgsql.NpgsqlCommand("SELECT count(*) FROM orleansmembershiptable WHERE port = $1 AND status = 6", conn);
+            cmd.Parameters.AddWithValue(siloPort);
+            if (Convert.ToInt32(await cmd.ExecuteScalarAsync()) > 0) return sw.Elapsed.TotalSeconds;
+            await Task.Delay(100);
+        }
+        return double.NaN;
+    }
+}
