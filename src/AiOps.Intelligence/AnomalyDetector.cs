@@ -22,14 +22,10 @@ namespace AiOps.Intelligence;
 /// </remarks>
 public sealed class AnomalyDetector
 {
-    private const int FormatVersion = 2;
-
-    /// <summary>Score at and above which a point is an alarm (the grains' contract).</summary>
-    public const double AlarmScore = 0.8;
+    private const int FormatVersion = 1;
+    private const int LevelWindow = 8;
 
     private readonly AnomalyDetectorOptions _o;
-    private readonly int _w;           // evidence window (points): the "recent" time scale of every component
-    private readonly double _alphaShort; // EW rate equivalent to a window of _w points, 2/(w+1)
     private readonly double[] _buf;
     private int _head;             // index of the next write
     private long _count;           // values appended (including gap fill)
@@ -41,30 +37,26 @@ public sealed class AnomalyDetector
     private readonly long[] _firstIntervals = new long[9];
     private int _nIntervals;
 
-    // members
+    // components
     private int _period;
     private double _absResidual = double.NaN; // running mean |residual|
     private readonly TailCalibrator _calResidual;
     private readonly ShapeModel _shapeFine;   // PCA on windows of raw points
     private readonly ShapeModel? _shapeCoarse; // PCA on windows of block means (longer time scale)
     private long _sinceTrain;
-    private double _shortMean = double.NaN; // short-term level (EW mean over ~w points)
+    private double _peak;          // decaying peak surprise (suppression)
+    private double _ewSurprise = double.NaN; // EW mean of the combined surprise (evidence accumulation)
+    private int _sinceAlarm = int.MaxValue;  // points since the last alarm (refractory period)
+    private double _alarmLevel;              // surprise of the last alarm
+    private const double AlarmSurprise = 4.5; // surprise at which the score crosses 0.5 and starts a refractory period
+    private double _shortMean = double.NaN; // fast EW mean of the values
+    private double _levelMax, _levelMin;    // record short-term levels
     private double _seasonEw = double.NaN;  // EW mean of standardised seasonal residual
     private double _seasonAbs = double.NaN; // running mean |x - x[t-period]|
     private readonly TailCalibrator _calSeason;
     private readonly TailCalibrator _calNovelty;
     private float[]? _sorted;               // sorted snapshot of the history at the last training (value distribution)
     private double _spread;                 // robust spread of that snapshot
-
-    // evidence (anomaly likelihood) and incidents
-    private readonly double[] _recent;      // last w point surprises (ring)
-    private int _recentHead, _recentN;
-    private double _recentSum;
-    private readonly TailCalibrator _calEvidence; // history of the window means
-    private readonly TailCalibrator _calCombined; // history of the summed member surprises
-    private bool _inIncident;
-    private double _incidentPeak;
-
     private Task<TrainedModel>? _pending;   // a training running on the Trainer
     private long _pendingSince;             // _sinceTrain when that training took its snapshot
 
@@ -73,18 +65,12 @@ public sealed class AnomalyDetector
         _o = options ?? new AnomalyDetectorOptions();
         if (_o.HistoryCapacity < 64) throw new ArgumentOutOfRangeException(nameof(options), "HistoryCapacity must be >= 64");
         if (_o.WindowLength < 4 || _o.WindowLength > 64) throw new ArgumentOutOfRangeException(nameof(options), "WindowLength must be in [4,64]");
-        if (_o.EvidenceWindow < 1 || _o.EvidenceWindow > 256) throw new ArgumentOutOfRangeException(nameof(options), "EvidenceWindow must be in [1,256]");
-        _w = _o.EvidenceWindow;
-        _alphaShort = 2.0 / (_w + 1);
         _buf = new double[_o.HistoryCapacity];
-        _calResidual = new TailCalibrator(_o.CalibrationHalfLife, _o.ParetoTail);
-        _shapeFine = new ShapeModel(_o.WindowLength, 1, _o.CalibrationHalfLife, _o.ParetoTail);
-        _shapeCoarse = _o.CoarseAggregation > 1 ? new ShapeModel(_o.WindowLength, _o.CoarseAggregation, _o.CalibrationHalfLife, _o.ParetoTail) : null;
-        _calSeason = new TailCalibrator(_o.CalibrationHalfLife, _o.ParetoTail);
-        _calNovelty = new TailCalibrator(_o.CalibrationHalfLife, _o.ParetoTail);
-        _calEvidence = new TailCalibrator(_o.CalibrationHalfLife, _o.ParetoTail);
-        _calCombined = new TailCalibrator(_o.CalibrationHalfLife, _o.ParetoTail);
-        _recent = new double[_w];
+        _calResidual = new TailCalibrator(_o.CalibrationHalfLife);
+        _shapeFine = new ShapeModel(_o.WindowLength, 1, _o.CalibrationHalfLife);
+        _shapeCoarse = _o.CoarseAggregation > 1 ? new ShapeModel(_o.WindowLength, _o.CoarseAggregation, _o.CalibrationHalfLife) : null;
+        _calSeason = new TailCalibrator(_o.CalibrationHalfLife);
+        _calNovelty = new TailCalibrator(_o.CalibrationHalfLife);
     }
 
     public AnomalyDetectorOptions Options => _o;
@@ -130,8 +116,7 @@ public sealed class AnomalyDetector
     /// <summary>Approximate managed memory held by this detector (buffers + model).</summary>
     public int EstimatedBytes =>
         _buf.Length * 8 + 24 + _firstIntervals.Length * 8 + 24
-        + _calResidual.EstimatedBytes + _calSeason.EstimatedBytes + _calNovelty.EstimatedBytes + _calEvidence.EstimatedBytes + _calCombined.EstimatedBytes
-        + _recent.Length * 8 + 24
+        + _calResidual.EstimatedBytes + _calSeason.EstimatedBytes + _calNovelty.EstimatedBytes
         + _shapeFine.EstimatedBytes + (_shapeCoarse?.EstimatedBytes ?? 0) + (_sorted?.Length ?? 0) * 4 + 24 + 200;
 
     private int Available => (int)Math.Min(_count, _buf.Length);
@@ -166,20 +151,19 @@ public sealed class AnomalyDetector
         }
 
         int avail = Available;
-        int lw = _w;
-        Span<double> scratch = stackalloc double[lw * 2];
-        Span<double> lastWin = stackalloc double[lw];
-        int m = Math.Min(lw, avail);
+        Span<double> scratch = stackalloc double[LevelWindow * 2];
+        Span<double> lastWin = stackalloc double[LevelWindow];
+        int m = Math.Min(LevelWindow, avail);
         for (int k = 1; k <= m; k++) lastWin[k - 1] = Back(k);
         double level = m > 0 ? Robust.Median(lastWin[..m], scratch) : value;
 
-        // ---- member A: robust residual against level and seasonal predictions
+        // ---- component A: robust residual against level and seasonal predictions
         double eLevel = Math.Abs(value - level);
         double e = eLevel;
-        if (_period > 0 && avail >= _period + lw + 1)
+        if (_period > 0 && avail >= _period + LevelWindow + 1)
         {
-            Span<double> thenWin = stackalloc double[lw];
-            for (int k = 1; k <= lw; k++) thenWin[k - 1] = Back(_period + k);
+            Span<double> thenWin = stackalloc double[LevelWindow];
+            for (int k = 1; k <= LevelWindow; k++) thenWin[k - 1] = Back(_period + k);
             double levelThen = Robust.Median(thenWin, scratch);
             double seasonal = Back(_period) + (level - levelThen);
             e = Math.Min(e, Math.Abs(value - seasonal));
@@ -189,10 +173,10 @@ public sealed class AnomalyDetector
         double zA = e / sA;
         double sR = avail >= 2 ? _calResidual.Surprise(zA) : 0;
 
-        // short-term level (EW mean over ~w values), used by the novelty member
-        double shortNext = double.IsNaN(_shortMean) ? value : _shortMean + _alphaShort * (value - _shortMean);
+        // short-term level (EW mean of the last ~5 values), used by the novelty component
+        double shortNext = double.IsNaN(_shortMean) ? value : _shortMean + 0.2 * (value - _shortMean);
 
-        // ---- member E: novelty of the short-term level within the distribution of past values
+        // ---- component E: novelty of the short-term level within the distribution of past values
         double sE = 0, zE = -1;
         if (_sorted is { Length: > 32 })
         {
@@ -200,7 +184,7 @@ public sealed class AnomalyDetector
             sE = _calNovelty.Surprise(zE);
         }
 
-        // ---- member D: persistent deviation from the seasonal profile (EW mean of the seasonal residual)
+        // ---- component D: persistent deviation from the seasonal profile (EW mean of the seasonal residual)
         double zD = 0, sD = 0;
         bool hasSeason = false;
         if (_period > 0 && avail >= _period + 1)
@@ -209,14 +193,14 @@ public sealed class AnomalyDetector
             double sd = value - Back(_period);
             double sdScale = double.IsNaN(_seasonAbs) ? Math.Max(Math.Abs(sd), floor) : Math.Max(_seasonAbs, floor);
             double zs = Math.Clamp(sd / sdScale, -10, 10);
-            _seasonEw = double.IsNaN(_seasonEw) ? 0 : _seasonEw + _alphaShort * (zs - _seasonEw);
+            _seasonEw = double.IsNaN(_seasonEw) ? 0 : _seasonEw + 0.1 * (zs - _seasonEw);
             zD = Math.Abs(_seasonEw);
             sD = _calSeason.Surprise(zD);
             double clippedSd = Winsor(Math.Abs(sd), _seasonAbs, 4, floor);
-            _seasonAbs = double.IsNaN(_seasonAbs) ? Math.Abs(sd) : _seasonAbs + _o.ResidualScaleAlpha * (clippedSd - _seasonAbs);
+            _seasonAbs = double.IsNaN(_seasonAbs) ? Math.Abs(sd) : _seasonAbs + 0.01 * (clippedSd - _seasonAbs);
         }
 
-        // ---- member B: ML subspace models on the windows ending at this point (two time scales)
+        // ---- component B: ML subspace models on the windows ending at this point (two time scales)
         double zB = -1, sB = 0, zB2 = -1, sB2 = 0;
         if (_shapeFine.Ready && avail >= _shapeFine.Span)
         {
@@ -230,21 +214,14 @@ public sealed class AnomalyDetector
         }
 
         LastSurprises = new ComponentSurprises(sR, Math.Max(sB, sB2), sD, sE);
-
-        // ---- combine: the most surprising member, corrected for looking at k members (Bonferroni: p_min * k)
-        int members = 1 + (zB >= 0 ? 1 : 0) + (zB2 >= 0 ? 1 : 0) + (hasSeason ? 1 : 0) + (zE >= 0 ? 1 : 0);
-        double top = Math.Max(Math.Max(sR, Math.Max(sB, sB2)), Math.Max(sD, sE));
-        double instant;
-        if (_o.CombineSum)
+        // ---- combine: the strongest component plus half of the second (agreement of two views counts more)
+        double top = 0, second = 0;
+        foreach (var c in (ReadOnlySpan<double>)[sR, sB, sB2, sD, sE])
         {
-            // Fisher's statistic (the summed surprises = -log10 of the product of the members' p-values), calibrated
-            // against its own history: the members are correlated, so its null distribution is learned, not assumed
-            double sum = sR + sB + sB2 + sD + sE;
-            instant = avail >= 2 ? _calCombined.Surprise(sum) : 0;
-            if (avail >= 2) _calCombined.Add(sum);
+            if (c > top) { second = top; top = c; }
+            else if (c > second) second = c;
         }
-        else instant = Math.Max(0, top - Math.Log10(members));
-        double score = Evidence(instant);
+        double score = ToScore(top + _o.SecondComponentWeight * second);
 
         // ---- learn
         if (avail >= 2)
@@ -263,6 +240,9 @@ public sealed class AnomalyDetector
             _absResidual += alpha * (clipped - _absResidual);
         }
         _shortMean = shortNext;
+        if (_scored == 0) { _levelMax = shortNext; _levelMin = shortNext; }
+        _levelMax = Math.Max(_levelMax, shortNext);
+        _levelMin = Math.Min(_levelMin, shortNext);
         Append(value);
         _scored++;
         _sinceTrain++;
@@ -275,49 +255,6 @@ public sealed class AnomalyDetector
             else if (_pending is null) StartTraining(Trainer);
         }
         return score;
-    }
-
-    /// <summary>
-    /// Anomaly likelihood: the point surprise and the surprise of the mean point surprise over the last
-    /// <see cref="AnomalyDetectorOptions.EvidenceWindow"/> points (against the history of that mean), the larger of
-    /// the two (Bonferroni for 2); then incident grouping, and the map to [0,1].
-    /// </summary>
-    private double Evidence(double instant)
-    {
-        if (_recentN == _w) _recentSum -= _recent[_recentHead];
-        else _recentN++;
-        _recent[_recentHead] = instant;
-        _recentSum += instant;
-        _recentHead = (_recentHead + 1) % _w;
-        double mean = Math.Max(0, _recentSum / _recentN);
-        double sustained = 0;
-        if (_w > 1 && _recentN == _w)
-        {
-            sustained = _calEvidence.Surprise(mean);
-            _calEvidence.Add(mean);
-        }
-        double surprise = Math.Max(instant, sustained) - (_w > 1 ? Math.Log10(2) : 0);
-
-        // incidents: an alarm opens one; while it is open the same incident is not reported again unless it becomes
-        // an order of magnitude more surprising than its peak; it closes once the recent evidence is ordinary again
-        double s = surprise;
-        if (_o.IncidentGrouping)
-        {
-            if (_inIncident)
-            {
-                if (surprise >= _incidentPeak + _o.IncidentMargin) _incidentPeak = surprise;
-                else s = 0.5 * Math.Min(surprise, _o.AlarmSurprise); // a repeat is never an alarm
-                if (_incidentPeak < surprise) _incidentPeak = surprise;
-                if (sustained < 1 && instant < 1) _inIncident = false;
-            }
-            else if (surprise >= _o.AlarmSurprise)
-            {
-                _inIncident = true;
-                _incidentPeak = surprise;
-            }
-        }
-        // linear in the surprise: AlarmScore (0.8) at AlarmSurprise, 1 at 1.25 x AlarmSurprise
-        return Math.Clamp(s * (AlarmScore / _o.AlarmSurprise), 0, 1);
     }
 
     /// <summary>
@@ -342,6 +279,15 @@ public sealed class AnomalyDetector
         double p = (Math.Min(below, above) + 0.5) / (n + 1.0);
         if (mf < a[0]) p *= Math.Exp(-(a[0] - m) / _spread);
         else if (mf > a[n - 1]) p *= Math.Exp(-(m - a[n - 1]) / _spread);
+        // beyond every short-term level ever seen (records): extra evidence
+        // beyond every short-term level seen in the whole history (a record): extra evidence, growing with the
+        // excess over the old record (in iid noise records keep occurring, but only by small margins)
+        if (_o.RecordLevelBoost > 0 && _count > _o.RecordAfterPoints)
+        {
+            double unit = Math.Max(_o.RecordMarginNoise * _absResidual, 1e-12);
+            double excess = m > _levelMax ? (m - _levelMax) / unit : m < _levelMin ? (_levelMin - m) / unit : 0;
+            if (excess > 0) p *= Math.Pow(10, -_o.RecordLevelBoost * Math.Min(1.0, excess));
+        }
         return -Math.Log10(Math.Max(p, 1e-12));
     }
 
@@ -362,6 +308,30 @@ public sealed class AnomalyDetector
     /// <summary>Clips x at k*scale once the scale is established (a zero scale must be able to grow).</summary>
     private static double Winsor(double x, double scale, double k, double floor) =>
         double.IsNaN(scale) || scale <= floor ? x : Math.Min(x, k * scale);
+
+    private double ToScore(double instant)
+    {
+        // evidence accumulation: a sustained anomaly adds a share of its recent average surprise
+        _ewSurprise = double.IsNaN(_ewSurprise) ? instant : _ewSurprise + 0.1 * (instant - _ewSurprise);
+        double surprise = instant + _o.PersistenceWeight * _ewSurprise;
+
+        // damping of repeats: a weaker repeat of a recent peak counts half
+        double prevPeak = _peak;
+        double decay = 4.0 / Math.Max(1, _o.SuppressionPoints);
+        _peak = Math.Max(surprise, _peak - decay);
+        double s = surprise > prevPeak ? surprise : surprise * 0.5;
+
+        // refractory period after an alarm: the same incident is not reported again unless it gets clearly worse
+        bool refractory = _sinceAlarm < _o.RefractoryPoints && s <= _alarmLevel + _o.RefractoryMargin;
+        if (refractory) s = Math.Min(s, surprise * 0.5);
+        else if (s >= AlarmSurprise) { _sinceAlarm = 0; _alarmLevel = s; }
+        if (_sinceAlarm < int.MaxValue) _sinceAlarm++;
+
+        // map the surprise (about -log10 p) to [0,1]: 0.5 at 4.5, 0.8 at ~5.2, 0.9 at ~5.6.
+        // The most extreme of N ordinary points reaches about log10(N) (+ the second component's share),
+        // so on a few thousand normal points scores mostly stay below 0.5-0.6.
+        return 1.0 / (1.0 + Math.Exp(-2.0 * (s - AlarmSurprise)));
+    }
 
     private void HandleTime(long ticks)
     {
@@ -495,10 +465,8 @@ public sealed class AnomalyDetector
             w.Write(_count); w.Write(_scored); w.Write(_lastTicks); w.Write(_stepTicks); w.Write(_nIntervals);
             for (int i = 0; i < _nIntervals; i++) w.Write(_firstIntervals[i]);
             w.Write(_period); w.Write(_absResidual); w.Write(_sinceTrain);
-            w.Write(_shortMean); w.Write(_seasonEw); w.Write(_seasonAbs);
-            w.Write(_recentN); w.Write(_recentSum); w.Write(_inIncident); w.Write(_incidentPeak);
-            for (int k = _recentN; k >= 1; k--) w.Write(_recent[((_recentHead - k) % _w + _w) % _w]); // oldest first
-            _calResidual.Write(w); _calSeason.Write(w); _calNovelty.Write(w); _calEvidence.Write(w); _calCombined.Write(w);
+            w.Write(_peak); w.Write(_ewSurprise); w.Write(_sinceAlarm); w.Write(_alarmLevel); w.Write(_shortMean); w.Write(_levelMax); w.Write(_levelMin); w.Write(_seasonEw); w.Write(_seasonAbs);
+            _calResidual.Write(w); _calSeason.Write(w); _calNovelty.Write(w);
             _shapeFine.Write(w);
             _shapeCoarse?.Write(w);
             w.Write(_sorted?.Length ?? 0);
@@ -522,13 +490,10 @@ public sealed class AnomalyDetector
         d._nIntervals = r.ReadInt32();
         for (int i = 0; i < d._nIntervals; i++) d._firstIntervals[i] = r.ReadInt64();
         d._period = r.ReadInt32(); d._absResidual = r.ReadDouble(); 
-        d._sinceTrain = r.ReadInt64();
-        d._shortMean = r.ReadDouble(); d._seasonEw = r.ReadDouble(); d._seasonAbs = r.ReadDouble();
-        int nRecent = r.ReadInt32(); d._recentSum = r.ReadDouble(); d._inIncident = r.ReadBoolean(); d._incidentPeak = r.ReadDouble();
-        if (nRecent > d._w) throw new InvalidDataException("evidence window larger than the options allow");
-        for (int i = 0; i < nRecent; i++) d._recent[i] = r.ReadDouble();
-        d._recentN = nRecent; d._recentHead = nRecent % d._w;
-        d._calResidual.Read(r); d._calSeason.Read(r); d._calNovelty.Read(r); d._calEvidence.Read(r); d._calCombined.Read(r);
+        d._sinceTrain = r.ReadInt64(); d._peak = r.ReadDouble(); d._ewSurprise = r.ReadDouble(); d._sinceAlarm = r.ReadInt32();
+        d._alarmLevel = r.ReadDouble(); d._shortMean = r.ReadDouble(); d._levelMax = r.ReadDouble(); d._levelMin = r.ReadDouble();
+        d._seasonEw = r.ReadDouble(); d._seasonAbs = r.ReadDouble();
+        d._calResidual.Read(r); d._calSeason.Read(r); d._calNovelty.Read(r);
         d._shapeFine.Read(r);
         d._shapeCoarse?.Read(r);
         int ns = r.ReadInt32();

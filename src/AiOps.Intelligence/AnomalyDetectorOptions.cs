@@ -24,10 +24,14 @@ public sealed record AnomalyDetectorOptions
     /// <summary>Half-life (points) of the score calibration histograms.</summary>
     public double CalibrationHalfLife { get; init; } = 3000;
 
+    /// <summary>Approximate number of points after an alarm during which weaker alarms are damped.</summary>
+    public int SuppressionPoints { get; init; } = 200;
 
     /// <summary>Force a seasonal period (in points); null = detect from the data.</summary>
     public int? SeasonalPeriod { get; init; }
 
+    /// <summary>Weight of the second-strongest component surprise added to the strongest.</summary>
+    public double SecondComponentWeight { get; init; } = 0.5;
 
     /// <summary>Minimum autocorrelation at 1 day / 1 week for the series to count as seasonal.</summary>
     public double SeasonalityMinAcf { get; init; } = 0.3;
@@ -35,8 +39,14 @@ public sealed record AnomalyDetectorOptions
     /// <summary>How much higher the weekly autocorrelation must be than the daily one to prefer it.</summary>
     public double LongerPeriodMargin { get; init; } = 0.1;
 
+    /// <summary>Share of the recent average surprise added to the current one (sustained anomalies score higher).</summary>
+    public double PersistenceWeight { get; init; } = 0.3;
 
+    /// <summary>Points after an alarm (score &gt;= 0.5) during which the same incident is not reported again...</summary>
+    public int RefractoryPoints { get; init; } = 150;
 
+    /// <summary>...unless its surprise exceeds the alarm's by this much (-log10 units).</summary>
+    public double RefractoryMargin { get; init; } = 1.5;
 
     /// <summary>Points per block of the coarse-scale shape model (windows of block means); 1 = off.</summary>
     public int CoarseAggregation { get; init; } = 1;
@@ -44,35 +54,17 @@ public sealed record AnomalyDetectorOptions
     /// <summary>Adaptation rate of the residual scale (running mean absolute residual).</summary>
     public double ResidualScaleAlpha { get; init; } = 0.01;
 
-
-
-
     /// <summary>
-    /// Points over which point surprises are averaged for the sustained-evidence test (anomaly likelihood), and the
-    /// "recent" time scale of the short-term level, the local median and the seasonal-deviation mean.
+    /// Extra surprise (-log10 units) of a short-term level above (below) every short-term level seen before
+    /// in the series' whole history, i.e. a new record.
     /// </summary>
-    public int EvidenceWindow { get; init; } = 10;
+    public double RecordLevelBoost { get; init; } = 2.0;
 
-    /// <summary>Report an incident once: after an alarm, weaker repeats score half until the evidence is ordinary again.</summary>
-    public bool IncidentGrouping { get; init; } = true;
+    /// <summary>Excess over the old record (in mean absolute residuals) that earns the full record boost.</summary>
+    public double RecordMarginNoise { get; init; } = 2.0;
 
-    /// <summary>Surprise (-log10 tail probability) that maps to the alarm score 0.8 and opens an incident.</summary>
-    public double AlarmSurprise { get; init; } = 5.0;
-
-
-
-
-
-
-
-    /// <summary>Calibrators extrapolate beyond the 98% quantile with a fitted Pareto tail (Hill estimator).</summary>
-    public bool ParetoTail { get; init; }
-
-    /// <summary>Combine members by the calibrated sum of their surprises (Fisher's statistic) instead of the Bonferroni max.</summary>
-    public bool CombineSum { get; init; }
-
-    /// <summary>Inside an incident a point counts in full only when its surprise exceeds the peak by this much.</summary>
-    public double IncidentMargin { get; init; } = 1;
+    /// <summary>Records count only after this many points of history.</summary>
+    public int RecordAfterPoints { get; init; } = 2048;
 
     /// <summary>Largest gap (in points) that is filled in when timestamps jump.</summary>
     public int MaxGapFill { get; init; } = 64;

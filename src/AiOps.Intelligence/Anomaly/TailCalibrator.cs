@@ -22,56 +22,10 @@ internal sealed class TailCalibrator
     private double _total;
     private double _maxZ;                    // decayed running maximum
     private readonly double _growth;
-    private readonly bool _paretoTail;
-    // fitted upper tail (Pareto above the TailShare quantile, Hill estimator), refreshed every RefitEvery adds
-    private int _tailBin = -1;               // first bin of the tail; -1 = not fitted
-    private double _tailP, _tailLogEdge, _tailAlpha;
-    private int _sinceFit;
 
-    /// <summary>Share of the samples that form the fitted upper tail (the 98% quantile threshold of SPOT, Siffer et al. 2017).</summary>
-    public const double TailShare = 0.02;
-    /// <summary>Fewest (effective) tail samples for a fit; fewer: the empirical tail with the (max/z)^2 extrapolation.</summary>
-    public const double MinTailSamples = 10;
-    private const int RefitEvery = 16;       // cost only: the fit is a pass over the 64 bins
-
-    public TailCalibrator(double halfLife, bool paretoTail = false)
+    public TailCalibrator(double halfLife)
     {
         _growth = Math.Pow(2.0, 1.0 / Math.Max(1.0, halfLife));
-        _paretoTail = paretoTail;
-    }
-
-    /// <summary>
-    /// Fits a Pareto tail P(Z &gt; z) = P(Z &gt; u)·(z/u)^-alpha to the top <see cref="TailShare"/> of the samples:
-    /// u = lower edge of the bin where the upper mass reaches that share, alpha = 1 / mean(ln z - ln u) over the tail
-    /// (Hill's estimator on bin centres). Extremes far beyond anything seen then get tail probabilities that follow
-    /// the series' own tail shape instead of a fixed extrapolation.
-    /// </summary>
-    private void FitTail()
-    {
-        _sinceFit = 0;
-        _tailBin = -1;
-        if (_total <= 0) return;
-        double need = TailShare * _total;
-        if (need / _weight < MinTailSamples * 0.999) return;
-        double mass = 0, lnSum = 0;
-        for (int b = Bins - 1; b >= 1; b--)
-        {
-            mass += _counts[b];
-            lnSum += _counts[b] * (LogMin + (b + 0.5) / BinsPerUnit);
-            if (mass >= need)
-            {
-                double edge = LogMin + b / BinsPerUnit;
-                double excess = lnSum / mass - edge;
-                _tailBin = b;
-                _tailP = mass / _total;
-                _tailLogEdge = edge;
-                // the Hill estimate's standard error is alpha/sqrt(k): use its lower 2-sigma bound, so that a tail fitted
-                // on few samples does not claim extremes more improbable than the data support
-                double k = mass / _weight;
-                _tailAlpha = Math.Max(0.5, 1.0 / Math.Max(excess, 0.5 / BinsPerUnit) * (1 - 2 / Math.Sqrt(k)));
-                return;
-            }
-        }
     }
 
     public double EffectiveCount => _total / _weight;
@@ -114,11 +68,6 @@ internal sealed class TailCalibrator
     {
         if (_total <= 0) return 0;
         int b = CachedBinOf(z);
-        if (_paretoTail && _tailBin >= 0 && b >= _tailBin && z > 0)
-        {
-            double lp = Math.Log10(_tailP) - _tailAlpha * (Math.Log(z) - _tailLogEdge) / Math.Log(10);
-            return Math.Min(-lp, 12);
-        }
         double above = SumAbove(b) + 0.5 * _counts[b];
         double n = _total / _weight;                 // effective sample size
         double p = (above / _weight + 0.5) / (n + 1.0);
@@ -139,7 +88,6 @@ internal sealed class TailCalibrator
         _total += _weight;
         _maxZ = Math.Max(z, _maxZ / _growth);
         _weight *= _growth;
-        if (_paretoTail && ++_sinceFit >= RefitEvery) FitTail();
         if (_weight > 1e20)
         {
             // renormalise
@@ -158,7 +106,6 @@ internal sealed class TailCalibrator
         foreach (var c in _counts) w.Write((float)(c / _weight));
         w.Write(_total / _weight);
         w.Write(_maxZ);
-        w.Write(_sinceFit);
     }
 
     public void Read(BinaryReader r)
@@ -166,15 +113,7 @@ internal sealed class TailCalibrator
         for (int i = 0; i < Bins; i++) _counts[i] = r.ReadSingle();
         _total = r.ReadDouble();
         _maxZ = r.ReadDouble();
-        _sinceFit = r.ReadInt32();
         _weight = 1.0;
         RebuildTree();
-        if (_paretoTail)
-        {
-            int since = _sinceFit;
-            FitTail();
-            _sinceFit = since;
-        }
-        if (_paretoTail) FitTail();
     }
 }
