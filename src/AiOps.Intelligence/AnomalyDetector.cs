@@ -48,10 +48,7 @@ public sealed class AnomalyDetector
     private double _ewSurprise = double.NaN; // EW mean of the combined surprise (evidence accumulation)
     private int _sinceAlarm = int.MaxValue;  // points since the last alarm (refractory period)
     private double _alarmLevel;              // surprise of the last alarm
-    private double[]? _recentSurprises;      // RelativeRefractory: surprises of the last RefractoryPoints points (ring, by _scored)
     private const double AlarmSurprise = 4.5; // surprise at which the score crosses 0.5 and starts a refractory period
-    private const double AlarmScoreSurprise = 6.5; // surprise that maps to the alarm score 0.8
-    private static readonly double ScoreSlope = Math.Log(4) / (AlarmScoreSurprise - AlarmSurprise); // logistic(slope*(6.5-4.5)) = 0.8
     private double _shortMean = double.NaN; // fast EW mean of the values
     private double _levelMax, _levelMin;    // record short-term levels
     private double _seasonEw = double.NaN;  // EW mean of standardised seasonal residual
@@ -69,11 +66,11 @@ public sealed class AnomalyDetector
         if (_o.HistoryCapacity < 64) throw new ArgumentOutOfRangeException(nameof(options), "HistoryCapacity must be >= 64");
         if (_o.WindowLength < 4 || _o.WindowLength > 64) throw new ArgumentOutOfRangeException(nameof(options), "WindowLength must be in [4,64]");
         _buf = new double[_o.HistoryCapacity];
-        _calResidual = new TailCalibrator(_o.CalibrationHalfLife, _o.FitTailExponent);
-        _shapeFine = new ShapeModel(_o.WindowLength, 1, _o.CalibrationHalfLife, _o.FitTailExponent);
-        _shapeCoarse = _o.CoarseAggregation > 1 ? new ShapeModel(_o.WindowLength, _o.CoarseAggregation, _o.CalibrationHalfLife, _o.FitTailExponent) : null;
-        _calSeason = new TailCalibrator(_o.CalibrationHalfLife, _o.FitTailExponent);
-        _calNovelty = new TailCalibrator(_o.CalibrationHalfLife, _o.FitTailExponent);
+        _calResidual = new TailCalibrator(_o.CalibrationHalfLife);
+        _shapeFine = new ShapeModel(_o.WindowLength, 1, _o.CalibrationHalfLife);
+        _shapeCoarse = _o.CoarseAggregation > 1 ? new ShapeModel(_o.WindowLength, _o.CoarseAggregation, _o.CalibrationHalfLife) : null;
+        _calSeason = new TailCalibrator(_o.CalibrationHalfLife);
+        _calNovelty = new TailCalibrator(_o.CalibrationHalfLife);
     }
 
     public AnomalyDetectorOptions Options => _o;
@@ -318,18 +315,6 @@ public sealed class AnomalyDetector
         _ewSurprise = double.IsNaN(_ewSurprise) ? instant : _ewSurprise + 0.1 * (instant - _ewSurprise);
         double surprise = instant + _o.PersistenceWeight * _ewSurprise;
 
-        if (_o.RelativeRefractory)
-        {
-            // level-free incident rule: a point counts in full only when it is clearly (RefractoryMargin) more surprising
-            // than every point of the last RefractoryPoints points; otherwise it is a repeat and counts half
-            _recentSurprises ??= new double[Math.Max(1, _o.RefractoryPoints)];
-            double recentMax = 0;
-            int nr = (int)Math.Min(_scored, _recentSurprises.Length);
-            for (int i = 0; i < nr; i++) if (_recentSurprises[i] > recentMax) recentMax = _recentSurprises[i];
-            _recentSurprises[_scored % _recentSurprises.Length] = surprise;
-            double sr = surprise > recentMax + _o.RefractoryMargin ? surprise : 0.5 * surprise;
-            return 1.0 / (1.0 + Math.Exp(-ScoreSlope * (sr - AlarmSurprise)));
-        }
         // damping of repeats: a weaker repeat of a recent peak counts half
         double prevPeak = _peak;
         double decay = 4.0 / Math.Max(1, _o.SuppressionPoints);
@@ -342,11 +327,10 @@ public sealed class AnomalyDetector
         else if (s >= AlarmSurprise) { _sinceAlarm = 0; _alarmLevel = s; }
         if (_sinceAlarm < int.MaxValue) _sinceAlarm++;
 
-        // map the surprise to [0,1] with a logistic through two anchors: 0.5 at AlarmSurprise (4.5, where an incident
-        // opens) and the alarm score 0.8 at AlarmScoreSurprise (6.5): the largest combined surprise of 10,000 normal
-        // points exceeds 6.5 in only 1 of 32 synthetic null series (docs/intelligence.md), while 5.2, where 0.8 lay
-        // before, was exceeded in 18 of them. A monotone map: the NAB score does not depend on it.
-        return 1.0 / (1.0 + Math.Exp(-ScoreSlope * (s - AlarmSurprise)));
+        // map the surprise (about -log10 p) to [0,1]: 0.5 at 4.5, 0.8 at ~5.2, 0.9 at ~5.6.
+        // The most extreme of N ordinary points reaches about log10(N) (+ the second component's share),
+        // so on a few thousand normal points scores mostly stay below 0.5-0.6.
+        return 1.0 / (1.0 + Math.Exp(-2.0 * (s - AlarmSurprise)));
     }
 
     private void HandleTime(long ticks)
@@ -442,15 +426,7 @@ public sealed class AnomalyDetector
         }
 
         var snap = new float[avail];
-        if (_o.NoveltyOfLevels)
-        {
-            // the novelty member compares the short-term level (EW mean, rate 0.2) with the past short-term levels:
-            // like with like (against the raw values, a level that no single value makes unusual, e.g. a run of
-            // zeros in a series with intermittent zeros, can never be novel)
-            double lev = hist[0];
-            for (int i = 0; i < avail; i++) { lev += 0.2 * (hist[i] - lev); snap[i] = (float)lev; }
-        }
-        else for (int i = 0; i < avail; i++) snap[i] = (float)hist[i];
+        for (int i = 0; i < avail; i++) snap[i] = (float)hist[i];
         Array.Sort(snap);
         double iqr = snap[(int)(0.9 * (avail - 1))] - snap[(int)(0.1 * (avail - 1))];
         double spread = Math.Max(iqr * 0.25, Math.Max(absResidual, 1e-9 + 1e-6 * Math.Abs(snap[avail / 2])));

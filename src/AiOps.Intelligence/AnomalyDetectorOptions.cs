@@ -66,15 +66,6 @@ public sealed record AnomalyDetectorOptions
     /// <summary>Records count only after this many points of history.</summary>
     public int RecordAfterPoints { get; init; } = 2048;
 
-    /// <summary>The novelty member compares the short-term level with past short-term levels (true) or with past values.</summary>
-    public bool NoveltyOfLevels { get; init; }
-
-    /// <summary>Beyond the largest score seen, calibrators extrapolate with the series' own tail exponent (Hill) instead of 2.</summary>
-    public bool FitTailExponent { get; init; }
-
-    /// <summary>Refractory rule without a level: a point counts in full only if it exceeds every surprise of the last RefractoryPoints points by RefractoryMargin.</summary>
-    public bool RelativeRefractory { get; init; }
-
     /// <summary>Largest gap (in points) that is filled in when timestamps jump.</summary>
     public int MaxGapFill { get; init; } = 64;
 }

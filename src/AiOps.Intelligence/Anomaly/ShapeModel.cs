@@ -15,10 +15,10 @@ internal sealed class ShapeModel
     private PcaSubspace? _pca;
     private double _scale = 1, _err = 1;
 
-    public ShapeModel(int length, int aggregation, double halfLife, bool fitTail = false)
+    public ShapeModel(int length, int aggregation, double halfLife)
     {
         Length = length; Aggregation = Math.Max(1, aggregation);
-        Calibrator = new TailCalibrator(halfLife, fitTail);
+        Calibrator = new TailCalibrator(halfLife);
     }
 
     public bool Ready => _pca is not null;

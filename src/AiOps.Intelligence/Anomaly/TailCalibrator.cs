@@ -22,56 +22,10 @@ internal sealed class TailCalibrator
     private double _total;
     private double _maxZ;                    // decayed running maximum
     private readonly double _growth;
-    private readonly bool _fitTail;
-    private double _alpha = DefaultExponent; // tail exponent used beyond the running maximum
-    private int _sinceFit;
 
-    /// <summary>Tail exponent beyond the running maximum when none is fitted: P(Z &gt; z) falls as (max/z)^2.</summary>
-    public const double DefaultExponent = 2.0;
-    /// <summary>Share of the samples forming the tail the exponent is fitted on (the 98% quantile of SPOT, Siffer et al. 2017).</summary>
-    public const double TailShare = 0.02;
-    /// <summary>Fewest (effective) tail samples for a fit.</summary>
-    public const double MinTailSamples = 10;
-    private const int RefitEvery = 16; // cost only: a fit is one pass over the 64 bins
-
-    /// <param name="halfLife">Half-life (samples) of the forgetting histogram.</param>
-    /// <param name="fitTail">Extrapolate beyond the running maximum with the tail exponent fitted to the series' own
-    /// upper tail (Hill's estimator) instead of the fixed <see cref="DefaultExponent"/>.</param>
-    public TailCalibrator(double halfLife, bool fitTail = false)
+    public TailCalibrator(double halfLife)
     {
         _growth = Math.Pow(2.0, 1.0 / Math.Max(1.0, halfLife));
-        _fitTail = fitTail;
-    }
-
-    /// <summary>Current exponent of the extrapolated tail.</summary>
-    public double TailExponent => _alpha;
-
-    /// <summary>
-    /// Fits the Pareto exponent of the upper tail: u = lower edge of the bin where the upper mass reaches
-    /// <see cref="TailShare"/>, alpha = 1 / mean(ln z - ln u) over the tail (Hill's estimator on bin centres), taken at its
-    /// lower 2-sigma bound alpha(1 - 2/sqrt(k)) (standard error alpha/sqrt(k) for k tail samples) so that a short
-    /// history does not claim a lighter tail than it shows. Fewer than <see cref="MinTailSamples"/>: the default.
-    /// </summary>
-    private void FitTail()
-    {
-        _sinceFit = 0;
-        _alpha = DefaultExponent;
-        if (_total <= 0) return;
-        double need = TailShare * _total;
-        if (need / _weight < MinTailSamples) return;
-        double mass = 0, lnSum = 0;
-        for (int b = Bins - 1; b >= 1; b--)
-        {
-            mass += _counts[b];
-            lnSum += _counts[b] * (LogMin + (b + 0.5) / BinsPerUnit);
-            if (mass >= need)
-            {
-                double excess = Math.Max(lnSum / mass - (LogMin + b / BinsPerUnit), 0.5 / BinsPerUnit);
-                double k = mass / _weight;
-                _alpha = Math.Clamp((1.0 / excess) * (1 - 2 / Math.Sqrt(k)), DefaultExponent, 12);
-                return;
-            }
-        }
     }
 
     public double EffectiveCount => _total / _weight;
@@ -120,7 +74,7 @@ internal sealed class TailCalibrator
         if (z > _maxZ && _maxZ > 0)
         {
             double r = _maxZ / z;
-            p *= _alpha == DefaultExponent ? r * r : Math.Pow(r, _alpha); // extrapolate beyond everything seen
+            p *= r * r;                              // extrapolate beyond everything seen
         }
         return -Math.Log10(Math.Max(p, 1e-12));
     }
@@ -134,7 +88,6 @@ internal sealed class TailCalibrator
         _total += _weight;
         _maxZ = Math.Max(z, _maxZ / _growth);
         _weight *= _growth;
-        if (_fitTail && ++_sinceFit >= RefitEvery) FitTail();
         if (_weight > 1e20)
         {
             // renormalise
@@ -153,7 +106,6 @@ internal sealed class TailCalibrator
         foreach (var c in _counts) w.Write((float)(c / _weight));
         w.Write(_total / _weight);
         w.Write(_maxZ);
-        if (_fitTail) { w.Write(_alpha); w.Write(_sinceFit); }
     }
 
     public void Read(BinaryReader r)
@@ -161,7 +113,6 @@ internal sealed class TailCalibrator
         for (int i = 0; i < Bins; i++) _counts[i] = r.ReadSingle();
         _total = r.ReadDouble();
         _maxZ = r.ReadDouble();
-        if (_fitTail) { _alpha = r.ReadDouble(); _sinceFit = r.ReadInt32(); }
         _weight = 1.0;
         RebuildTree();
     }
