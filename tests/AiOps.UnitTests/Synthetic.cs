@@ -20,6 +20,39 @@ internal static class Synthetic
         return y;
     }
 
+    /// <summary>Seasonal hourly series whose noise standard deviation grows linearly from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public static double[] DriftingNoise(int n, int seed, double from, double to, double level = 100, double amp = 20, int period = 24)
+    {
+        var rng = new Random(seed);
+        var y = new double[n];
+        for (int t = 0; t < n; t++)
+            y[t] = level + amp * Math.Sin(2 * Math.PI * t / period) + (from + (to - from) * t / (n - 1)) * Gaussian(rng);
+        return y;
+    }
+
+    /// <summary>Seasonal hourly series whose noise standard deviation jumps from <paramref name="before"/> to <paramref name="after"/> at <paramref name="at"/>.</summary>
+    public static double[] VarianceStep(int n, int seed, int at, double before, double after, double level = 100, double amp = 20, int period = 24)
+    {
+        var rng = new Random(seed);
+        var y = new double[n];
+        for (int t = 0; t < n; t++)
+            y[t] = level + amp * Math.Sin(2 * Math.PI * t / period) + (t < at ? before : after) * Gaussian(rng);
+        return y;
+    }
+
+    /// <summary>Expected hourly spend when there is spend (daily shape between 20 and 60).</summary>
+    public static double SpendLevel(int t) => 40 + 20 * Math.Sin(2 * Math.PI * t / 24);
+
+    /// <summary>Hourly spend: zero with probability <paramref name="zeroShare"/>, else the daily level times a lognormal factor.</summary>
+    public static double[] IntermittentSpend(int n, int seed, double zeroShare)
+    {
+        var rng = new Random(seed);
+        var y = new double[n];
+        for (int t = 0; t < n; t++)
+            y[t] = rng.NextDouble() < zeroShare ? 0 : SpendLevel(t) * Math.Exp(0.2 * Gaussian(rng));
+        return y;
+    }
+
     public static double[] Score(AnomalyDetector d, double[] y, TimeSpan? step = null)
     {
         var s = new double[y.Length];
