@@ -17,6 +17,16 @@ public sealed class ServerProcess : IDisposable
     public string DataDirectory { get; }
     public HttpClient Http { get; }
     public Stopwatch SinceStart { get; } = Stopwatch.StartNew();
+    public int Pid => _process.Id;
+
+    /// <summary>Resident set size of the process (Linux), in MiB.</summary>
+    public double RssMiB()
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
+        return double.NaN;
+    }
 
     public static ServerProcess Start(string dataDirectory, IDictionary<string, string>? environment = null)
     {

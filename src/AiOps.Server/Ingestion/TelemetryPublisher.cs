@@ -199,7 +199,7 @@ public sealed class TelemetryPublisher(
     /// <summary>Under the gate: may this request skip the group commit (see <see cref="IngestionOptions.ImmediatePublishMaxEvents"/>)?</summary>
     private bool CanPublishNow(ParsedBatch batch)
     {
-        if (batch.Accepted > _options.ImmediatePublishMaxEvents || _provider is null) return false;
+        if (batch.Accepted > _options.ImmediatePublishMaxEvents || (_provider is null && _delivery is null)) return false;
         // Looking through the waiting requests costs a lookup each: past a bound, take the flush.
         if (_pending.Count + (_flushing?.Count ?? 0) > MaxRequestsToSearch) return false;
         foreach (var key in batch.Entities)
@@ -257,7 +257,9 @@ public sealed class TelemetryPublisher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _provider = client.GetStreamProvider(StreamNames.Provider);
+        // Cluster mode with the ingest log delivers by grain calls and configures no stream provider.
+        try { _provider = client.GetStreamProvider(StreamNames.Provider); }
+        catch (Exception) when (Acknowledgement == IngestionAck.Logged) { _provider = null; }
         var maxDelay = _ackOnBuffer ? _options.BufferedMaxFlushDelay : _options.MaxFlushDelay;
         logger.LogInformation("Ingestion answers requests {When}; events wait at most {MaxDelay} ms for their flush",
             _ackOnBuffer ? "once buffered (in-memory streams)" : "once published to the streams", maxDelay.TotalMilliseconds);
