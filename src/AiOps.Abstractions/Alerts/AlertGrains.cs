@@ -151,7 +151,7 @@ public interface IAlertFeedObserver : IGrainObserver
 public interface ILocalAlertFeed
 {
     /// <summary>The silo whose feed this is.</summary>
-    SiloAddress Silo { get; }
+    SiloAddress? Silo { get; }
 
     void Publish(AlertFeedEvent[] events);
 }

@@ -20,7 +20,7 @@ public sealed record AlertFeedFilter(AlertKind[]? Kinds, AlertSeverity? MinSever
 /// This silo's live alert feed: an observer registered (by lease) with <see cref="IAlertBroadcastGrain"/>, a
 /// small replay ring, and one bounded channel per SSE client. Events are pushed, never polled.
 /// </summary>
-public sealed class AlertFeedHub(IGrainFactory grains, ILocalSiloDetails silo, IOptions<AlertFeedOptions> options, ILogger<AlertFeedHub> logger)
+public sealed class AlertFeedHub(IGrainFactory grains, IServiceProvider services, IOptions<AlertFeedOptions> options, ILogger<AlertFeedHub> logger)
     : BackgroundService, IAlertFeedObserver, ILocalAlertFeed
 {
     private readonly AlertFeedOptions _options = options.Value;
@@ -33,7 +33,8 @@ public sealed class AlertFeedHub(IGrainFactory grains, ILocalSiloDetails silo, I
 
     public int ClientCount => _clients.Count;
 
-    public SiloAddress Silo => silo.SiloAddress;
+    /// <summary>This silo; null on an API-only front end (it gets every event through the broadcast grain).</summary>
+    public SiloAddress? Silo => services.GetService<ILocalSiloDetails>()?.SiloAddress;
 
     /// <summary>True once the observer is registered with the broadcast grain.</summary>
     public bool Registered { get; private set; }
@@ -47,7 +48,7 @@ public sealed class AlertFeedHub(IGrainFactory grains, ILocalSiloDetails silo, I
         {
             try
             {
-                await broadcast.SubscribeAsync(_reference, _options.Lease, silo.SiloAddress);
+                await broadcast.SubscribeAsync(_reference, _options.Lease, Silo);
                 Registered = true;
                 await Task.Delay(renew, stoppingToken);
             }

@@ -9,9 +9,23 @@ public enum DeploymentMode
 }
 
 /// <summary>Deployment settings (configuration section <c>AiOps</c>; environment variables <c>AiOps__Mode</c> etc.).</summary>
+/// <summary>What this process runs.</summary>
+public enum ServerRole
+{
+    /// <summary>A silo with the API co-hosted (the default).</summary>
+    Silo = 0,
+    /// <summary>
+    /// Cluster mode only: the API and the ingest log without a silo; joins the cluster as an Orleans client (gateways
+    /// from the PostgreSQL membership table). Scales apart from the silos.
+    /// </summary>
+    FrontEnd = 1,
+}
+
 public sealed class AiOpsOptions
 {
     public const string Section = "AiOps";
+
+    public ServerRole Role { get; set; } = ServerRole.Silo;
 
     public DeploymentMode Mode { get; set; } = DeploymentMode.Embedded;
 

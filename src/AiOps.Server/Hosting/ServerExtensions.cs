@@ -51,7 +51,15 @@ public static class ServerExtensions
         // Migrations must be in place before the silo's storage providers start: register first.
         builder.Services.AddHostedService<DatabaseMigrationService>();
         var ingestion = builder.Configuration.GetSection(IngestionOptions.Section).Get<IngestionOptions>() ?? new IngestionOptions();
-        builder.UseOrleans(silo => ConfigureSilo(silo, options, ingestion));
+        if (options.Role == ServerRole.FrontEnd)
+        {
+            if (options.Mode != DeploymentMode.Cluster) throw new InvalidOperationException("AiOps:Role=FrontEnd needs AiOps:Mode=Cluster (a front end joins silos through PostgreSQL membership).");
+            builder.UseOrleansClient(client => ConfigureClient(client, options));
+        }
+        else
+        {
+            builder.UseOrleans(silo => ConfigureSilo(silo, options, ingestion));
+        }
         builder.Services.AddHostedService<BootstrapKeyService>();
         builder.Services.AddAiOpsSecurity();
         builder.Services.AddSingleton<IngestionProgress>();
@@ -69,7 +77,7 @@ public static class ServerExtensions
         // grains, the log is trimmed behind them, then the silo stops. Start order: the publisher runs before the
         // log replays into it, and both before the HTTP server takes requests.
         builder.Services.AddHostedService<IngestLogCompaction>();
-        builder.Services.AddHostedService<ShutdownDrainService>();
+        if (options.Role == ServerRole.Silo) builder.Services.AddHostedService<ShutdownDrainService>();
         builder.Services.AddSingleton<TelemetryPublisher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TelemetryPublisher>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestLog>());
@@ -80,6 +88,23 @@ public static class ServerExtensions
     }
 
     private const string SqliteStorageName = "entities-sqlite";
+
+    /// <summary>An API-only front end: an Orleans client whose gateways are the silos in the PostgreSQL membership table.</summary>
+    private static void ConfigureClient(IClientBuilder client, AiOpsOptions options)
+    {
+        client.Configure<ClusterOptions>(c =>
+        {
+            c.ClusterId = options.ClusterId;
+            c.ServiceId = options.ServiceId;
+        });
+        client.UseAdoNetClustering(o =>
+        {
+            o.Invariant = "Npgsql";
+            o.ConnectionString = options.PooledPostgresConnectionString(4, "aiops-frontend");
+        });
+        // A gateway that died is dropped from the list quickly; calls go to the others.
+        client.Configure<GatewayOptions>(g => g.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+    }
 
     private static void ConfigureSilo(ISiloBuilder silo, AiOpsOptions options, IngestionOptions ingestion)
     {
