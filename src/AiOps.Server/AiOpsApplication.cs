@@ -28,6 +28,14 @@ public static class AiOpsApplication
         app.MapValueApi();
         app.MapKeysApi();
         app.MapAlertsApi();
+        var deployment = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AiOpsOptions>>().Value;
+        if (deployment.Mode == DeploymentMode.Cluster && deployment.Dashboard)
+        {
+            // Orleans' own view of the cluster (silos, grains, calls), for admins; not part of the API document.
+            Orleans.Dashboard.ServiceCollectionExtensions.MapOrleansDashboard(app, "/dashboard")
+                .RequireAuthorization(Security.Policies.Admin)
+                .ExcludeFromDescription();
+        }
         return app;
     }
 }

@@ -85,6 +85,15 @@ public sealed class ClusterCrashTests(Xunit.Abstractions.ITestOutputHelper outpu
         })).ToArray();
 
         await Task.Delay(TimeSpan.FromSeconds(5));
+        // Bounded pools: under load, three silos hold at most 3 x (16 + 4) connections (PostgreSQL's default limit is 100).
+        await using (var conn = new Npgsql.NpgsqlConnection(cs))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", conn);
+            var connections = Convert.ToInt32(await cmd.ExecuteScalarAsync());
+            output.WriteLine($"PostgreSQL connections of three silos under load: {connections}");
+            Assert.InRange(connections, 1, 3 * (16 + 4));
+        }
         c.Crash(); // hosts about a third of the grains, with applied but unsaved points
         var deadC = await SecondsUntilDeclaredDeadAsync(cs, int.Parse(envs[2]["AiOps__SiloPort"]));
         await Task.Delay(TimeSpan.FromSeconds(Math.Max(1, 12 - deadC)));

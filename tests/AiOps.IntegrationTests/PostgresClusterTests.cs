@@ -94,6 +94,18 @@ public sealed class PostgresClusterTests
             Assert.Equal(1, seenB.Count(x => x == id));
         }
         feeds.Cancel();
+
+        // The Orleans Dashboard is there for admins, and for nobody else.
+        var dashboard = await a.Client.GetAsync("/dashboard/");
+        Assert.Equal(System.Net.HttpStatusCode.OK, dashboard.StatusCode);
+        Assert.Contains("html", dashboard.Content.Headers.ContentType?.MediaType ?? "");
+        using var anonymous = new HttpClient { BaseAddress = a.Client.BaseAddress };
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/dashboard/")).StatusCode);
+        var created = await a.Client.PostAsJsonAsync("/api/v1/keys", new { name = "dash-reader", role = "reader" });
+        var readerKey = (string)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["key"]!;
+        using var reader = new HttpClient { BaseAddress = a.Client.BaseAddress };
+        reader.DefaultRequestHeaders.Authorization = new("Bearer", readerKey);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await reader.GetAsync("/dashboard/")).StatusCode);
     }
 
     private static async Task<string> FireTestAlert(ServerProcess silo)

@@ -27,6 +27,12 @@ public sealed class AiOpsOptions
 
     public ServerRole Role { get; set; } = ServerRole.Silo;
 
+    /// <summary>Cluster mode in Kubernetes: silo name, address and cluster identity from the pod (Microsoft.Orleans.Hosting.Kubernetes).</summary>
+    public bool Kubernetes { get; set; }
+
+    /// <summary>Cluster mode: the Orleans Dashboard at <c>/dashboard</c>, for admin keys only.</summary>
+    public bool Dashboard { get; set; } = true;
+
     public DeploymentMode Mode { get; set; } = DeploymentMode.Embedded;
 
     /// <summary>Folder of the embedded mode's SQLite file (and, later, the bootstrap key).</summary>

@@ -104,6 +104,7 @@ public static class ServerExtensions
         });
         // A gateway that died is dropped from the list quickly; calls go to the others.
         client.Configure<GatewayOptions>(g => g.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+        if (options.Dashboard) Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(client);
     }
 
     private static void ConfigureSilo(ISiloBuilder silo, AiOpsOptions options, IngestionOptions ingestion)
@@ -173,6 +174,9 @@ public static class ServerExtensions
             // With the ingest log (the default) telemetry reaches the grains by direct calls from the silo that logged
             // it. Orleans' ADO.NET streams remain for AiOps:Ingestion:Acknowledge=Published (a queue row per entity
             // message: measured ~75x slower, and unsaved grain state is lost with a silo).
+            if (options.Dashboard) Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(silo);
+            // After the endpoints above: in a pod, the pod's name, IP and labels decide (and survivors delete defunct silo pods).
+            if (options.Kubernetes) silo.UseKubernetesHosting();
             if (ingestion.Acknowledge == IngestionAck.Published)
             silo.AddAdoNetStreams(StreamNames.Provider, b =>
             {
