@@ -29,7 +29,6 @@ public sealed class IngestLog(
     private readonly object _gate = new();
     private List<(ParsedBatch Batch, TaskCompletionSource Done)> _queue = [];
     private int _queuedEvents;
-    private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IIngestLogStore? _store;
     private Thread? _writer;
@@ -143,9 +142,11 @@ public sealed class IngestLog(
             }
             _queue.Add((batch, done));
             _queuedEvents += batch.Accepted;
+            // Monitor rather than a semaphore: SemaphoreSlim spins before it blocks, and the writer waits after
+            // every write (profiled: ~8 % of the process's CPU spent spinning there).
+            Monitor.Pulse(_gate);
         }
         publisher.NoteIncoming();
-        _wake.Release();
         await done.Task;
     }
 
@@ -251,10 +252,10 @@ public sealed class IngestLog(
         var lastTrim = DateTime.UtcNow;
         while (true)
         {
-            _wake.Wait(TimeSpan.FromMilliseconds(200));
             List<(ParsedBatch Batch, TaskCompletionSource Done)> taken;
             lock (_gate)
             {
+                if (_queue.Count == 0 && !_stopping) Monitor.Wait(_gate, 200);
                 taken = _queue;
                 if (taken.Count > 0) _queue = new List<(ParsedBatch, TaskCompletionSource)>(taken.Count);
             }
@@ -340,8 +341,11 @@ public sealed class IngestLog(
         // Hosted services stop in reverse order: this runs before the publisher's flush and the grains' final
         // save. What was accepted is written and handed on; the final trim runs once the grains saved (see
         // IngestLogCompaction).
-        lock (_gate) _stopping = true;
-        _wake.Release();
+        lock (_gate)
+        {
+            _stopping = true;
+            Monitor.PulseAll(_gate);
+        }
         _writer?.Join(TimeSpan.FromSeconds(30));
         _stop.Cancel();
         return Task.CompletedTask;
@@ -358,7 +362,6 @@ public sealed class IngestLog(
     public void Dispose()
     {
         _store?.Dispose();
-        _wake.Dispose();
     }
 }
 
