@@ -32,10 +32,36 @@ public interface IEntityGrain : IGrainWithStringKey
     [Alias("Deliver")]
     Task<LogCheckpoint> DeliverAsync(TelemetryBatch batch);
 
+    /// <summary>Runs the entity's time-driven rules now (freshness, …): called by the rule schedule when a deadline passes.</summary>
+    [Alias("EvaluateRules")]
+    Task EvaluateRulesAsync();
+
     /// <summary>How far this entity is in an ingest-log partition (applied in memory, and saved).</summary>
     [Alias("GetLogCheckpoint")]
     Task<LogCheckpoint> GetLogCheckpointAsync(int partition);
 }
+
+/// <summary>
+/// Deadlines of time-driven rules, persisted, so that they fire whether or not the entity's grain is active and
+/// across restarts. Entities tell it their next deadline; a silo service takes the due ones and asks each entity to
+/// evaluate its rules (activating it from storage if needed). Key: <see cref="DefaultKey"/>.
+/// </summary>
+[Alias("aiops.IRuleScheduleGrain")]
+public interface IRuleScheduleGrain : IGrainWithStringKey
+{
+    public const string DefaultKey = "default";
+
+    /// <summary>Sets (or, with null, clears) the entity's next rule deadline.</summary>
+    [Alias("Schedule")]
+    Task ScheduleAsync(EntityKind kind, string id, DateTime? dueUtc);
+
+    /// <summary>Removes and returns up to <paramref name="max"/> entities whose deadline is at or before <paramref name="nowUtc"/>.</summary>
+    [Alias("TakeDue")]
+    Task<EntityRef[]> TakeDueAsync(DateTime nowUtc, int max);
+}
+
+[GenerateSerializer, Immutable, Alias("aiops.EntityRef")]
+public sealed record EntityRef([property: Id(0)] EntityKind Kind, [property: Id(1)] string Id);
 
 /// <summary>An entity's progress in one ingest-log partition.</summary>
 [GenerateSerializer, Immutable, Alias("aiops.LogCheckpoint")]

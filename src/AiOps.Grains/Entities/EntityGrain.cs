@@ -234,6 +234,8 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
 
     public async Task<EntitySummary> PutMetadataAsync(EntityMetadata metadata)
     {
+        if (metadata.FreshnessSlaSeconds != State.Metadata.FreshnessSlaSeconds)
+            State.SlaSinceMs = metadata.FreshnessSlaSeconds is null ? null : Time.GetUtcNow().ToUnixTimeMilliseconds();
         State.Metadata = metadata;
         State.Registered = true;
         await SaveAsync();
@@ -456,9 +458,33 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         return GrainFactory.GetGrain<IAlertIngressGrain>(0).SignalAsync(batch);
     }
 
-    /// <summary>Time-based rules (freshness, error rate, budget): evaluated on the digest tick.</summary>
+    /// <summary>Time-based rules (freshness, error rate, budget): evaluated on the digest tick, and when a deadline passes.</summary>
     protected virtual void EvaluateRules(DateTime now)
     {
+    }
+
+    /// <summary>When the time-driven rules must next be evaluated even if nothing arrives (null: no deadline).</summary>
+    protected virtual DateTime? NextRuleDeadline() => null;
+
+    private DateTime? _scheduled;
+    private bool _scheduleKnown;
+
+    /// <summary>Keeps the persisted rule schedule in step with this entity's next deadline (a call only when it changes).</summary>
+    private Task RescheduleAsync()
+    {
+        var next = NextRuleDeadline();
+        if (_scheduleKnown && next == _scheduled) return Task.CompletedTask;
+        _scheduled = next;
+        _scheduleKnown = true;
+        return GrainFactory.GetGrain<IRuleScheduleGrain>(IRuleScheduleGrain.DefaultKey).ScheduleAsync(Kind, Id, next);
+    }
+
+    public async Task EvaluateRulesAsync()
+    {
+        _scheduleKnown = false; // the schedule dropped the entry it handed out
+        _lastDigest = null;
+        await PushDigestAsync(CancellationToken.None);
+        if (State.EventsApplied == 0 && !State.Registered) await RescheduleAsync();
     }
 
     private async Task SaveModelsIfDirtyAsync(CancellationToken cancellationToken)
@@ -565,6 +591,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         if (State.EventsApplied == 0 && !State.Registered) return;
         EvaluateRules(Time.GetUtcNow().UtcDateTime);
         await SendSignalsAsync();
+        await RescheduleAsync();
         var digest = BuildDigest();
         if (digest == _lastDigest) return;
         await GrainFactory.GetGrain<IDigestCollectorGrain>(0).SubmitAsync(digest);

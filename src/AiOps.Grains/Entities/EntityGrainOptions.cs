@@ -11,6 +11,9 @@ public sealed class EntityGrainOptions
     /// <summary>How often an entity pushes its digest to the value grain (only when it changed).</summary>
     public TimeSpan DigestInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How often each silo looks for rule deadlines that have passed (freshness of idle pipelines).</summary>
+    public TimeSpan RuleCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Score every in-order point of every series with the online anomaly detector.</summary>
     public bool Detection { get; set; } = true;
 

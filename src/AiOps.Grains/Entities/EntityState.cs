@@ -17,6 +17,9 @@ public sealed class EntityState
     public long DuplicatesDropped { get; set; }
     public long PointsDropped { get; set; }
 
+    /// <summary>Pipeline: when its freshness SLA was set (a pipeline that never succeeded is stale only once it has passed).</summary>
+    public long? SlaSinceMs { get; set; }
+
     /// <summary>
     /// Per ingest-log partition (embedded mode: 0), the position this state covers: every logged point of this entity
     /// from that partition up to it is applied here.

@@ -46,8 +46,10 @@ public sealed class PipelineGrain(
         if (!fresh && _stale != true)
         {
             _stale = true;
-            Signal(RuleSignal(AlertKind.FreshnessBreach, MetricVocabulary.RunSuccess, true, now, stats.SecondsSinceLastSuccess ?? 0,
-                $"no successful run for {stats.SecondsSinceLastSuccess:F0} s (SLA {stats.FreshnessSlaSeconds:F0} s)", stats.FreshnessSlaSeconds));
+            var summary = stats.SecondsSinceLastSuccess is { } since
+                ? $"no successful run for {since:F0} s (SLA {stats.FreshnessSlaSeconds:F0} s)"
+                : $"no successful run since the freshness SLA of {stats.FreshnessSlaSeconds:F0} s was set";
+            Signal(RuleSignal(AlertKind.FreshnessBreach, MetricVocabulary.RunSuccess, true, now, stats.SecondsSinceLastSuccess ?? 0, summary, stats.FreshnessSlaSeconds));
         }
         else if (fresh && _stale == true)
         {
@@ -58,6 +60,15 @@ public sealed class PipelineGrain(
 
 
     protected override EntitySummary Describe(EntitySummary summary) => summary with { Pipeline = Stats() };
+
+    /// <summary>The moment the data goes stale if no successful run comes: freshness is checked then, active or not.</summary>
+    protected override DateTime? NextRuleDeadline()
+    {
+        var stats = Stats();
+        if (stats.Fresh != true || stats.FreshnessSlaSeconds is not { } sla) return null;
+        var from = stats.LastSuccessAt ?? ToDate(State.SlaSinceMs);
+        return from?.AddSeconds(sla + 1);
+    }
 
     protected override EntityDigest Digest(EntityDigest digest)
     {
@@ -95,7 +106,11 @@ public sealed class PipelineGrain(
         var sla = State.Metadata.FreshnessSlaSeconds ?? InferredSlaSeconds(success);
         var now = Time.GetUtcNow().ToUnixTimeMilliseconds();
         double? sinceSuccess = lastSuccess is null ? null : Math.Max(0, (now - lastSuccess.Value) / 1000.0);
-        bool? fresh = sla is null ? null : sinceSuccess is not null && sinceSuccess <= sla;
+        // Never succeeded: fresh until the SLA has passed since it was set (not stale from the moment it is registered).
+        bool? fresh = sla is null ? null
+            : sinceSuccess is { } elapsed ? elapsed <= sla
+            : State.SlaSinceMs is { } setAt ? (now - setAt) / 1000.0 <= sla
+            : false;
 
         return new PipelineStats
         {

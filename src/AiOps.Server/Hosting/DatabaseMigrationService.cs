@@ -20,7 +20,9 @@ public sealed class DatabaseMigrationService(IOptions<AiOpsOptions> options, ILo
         }
         else
         {
-            var result = await DatabaseMigrator.MigratePostgresAsync(o.PostgresConnectionString!, cancellationToken);
+            // Unpooled: the migration's connection closes when it is done instead of idling in a pool outside the silo's bound.
+            var unpooled = new Npgsql.NpgsqlConnectionStringBuilder(o.PostgresConnectionString) { Pooling = false, ApplicationName = "aiops-migrate" }.ConnectionString;
+            var result = await DatabaseMigrator.MigratePostgresAsync(unpooled, cancellationToken);
             logger.LogInformation("PostgreSQL schema: {Result}", result);
         }
     }

@@ -77,7 +77,11 @@ public static class ServerExtensions
         // grains, the log is trimmed behind them, then the silo stops. Start order: the publisher runs before the
         // log replays into it, and both before the HTTP server takes requests.
         builder.Services.AddHostedService<IngestLogCompaction>();
-        if (options.Role == ServerRole.Silo) builder.Services.AddHostedService<ShutdownDrainService>();
+        if (options.Role == ServerRole.Silo)
+        {
+            builder.Services.AddHostedService<ShutdownDrainService>();
+            builder.Services.AddHostedService<RuleScheduler>();
+        }
         builder.Services.AddSingleton<TelemetryPublisher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TelemetryPublisher>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestLog>());
