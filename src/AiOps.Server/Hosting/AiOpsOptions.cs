@@ -79,7 +79,9 @@ public sealed class AiOpsOptions
     public string PooledPostgresConnectionString(int size, string applicationName)
     {
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(PostgresConnectionString);
-        if (!builder.ContainsKey("Maximum Pool Size") && !builder.ContainsKey("Max Pool Size")) builder.MaxPoolSize = size;
+        // What the text says: NpgsqlConnectionStringBuilder.ContainsKey is true for every keyword it knows.
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = PostgresConnectionString };
+        if (!given.ContainsKey("Maximum Pool Size")) builder.MaxPoolSize = size;
         builder.ApplicationName ??= applicationName;
         return builder.ConnectionString;
     }
