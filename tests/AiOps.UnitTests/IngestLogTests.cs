@@ -98,15 +98,23 @@ public sealed class IngestLogTests : IDisposable
     public void TrimDeletesOnlyWholeSegmentsBehindThePosition()
     {
         var record = Record("""{"entity":{"kind":"model","id":"m"},"metric":"predictions","value":1}""");
-        using var log = new FileIngestLog(_dir, segmentBytes: 3 * (24 + record.Length) - 1);
+        var log = new FileIngestLog(_dir, segmentBytes: 3 * (24 + record.Length) - 1);
         for (var p = 1; p <= 9; p++) log.Append(p, record, record.Length); // segments of 3 records: 1-3, 4-6, 7-9
         Assert.Equal(3, Directory.GetFiles(_dir, "*.seg").Length);
 
-        log.Trim(5); // the segment 4-6 still holds 6
-        Assert.Equal([4L, 5, 6, 7, 8, 9], log.ReadAfter(0).Select(r => r.Position));
+        log.Trim(5); // the segment 4-6 still holds 6: it stays, and reads skip what is trimmed
+        Assert.Equal(2, Directory.GetFiles(_dir, "*.seg").Length);
+        Assert.Equal([6L, 7, 8, 9], log.ReadAfter(0).Select(r => r.Position));
         log.Trim(9); // never the segment being written
-        Assert.Equal([7L, 8, 9], log.ReadAfter(0).Select(r => r.Position));
+        Assert.Single(Directory.GetFiles(_dir, "*.seg"));
+        Assert.Empty(log.ReadAfter(0));
         Assert.Equal(9, log.LastPosition());
+        log.Dispose();
+
+        // The trim survives a reopen: nothing is replayed.
+        using var again = new FileIngestLog(_dir, segmentBytes: 3 * (24 + record.Length) - 1);
+        Assert.Empty(again.ReadAfter(0));
+        Assert.Equal(9, again.LastPosition());
     }
 
     [Fact]

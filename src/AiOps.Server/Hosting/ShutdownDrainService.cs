@@ -35,7 +35,11 @@ public sealed class ShutdownDrainService(
         try
         {
             var management = client.GetGrain<IManagementGrain>(0);
-            var active = await management.GetDetailedGrainStatistics(EntityGrainTypes, [silo.SiloAddress]);
+            // Filtered here by grain type: the management grain's own type filter compares CLR type names, not grain types
+            // (with ["pipeline", "model", "costcenter"] it found nothing, and the save was left to deactivation).
+            var active = (await management.GetDetailedGrainStatistics(null, [silo.SiloAddress]))
+                .Where(stat => EntityGrainTypes.Contains(stat.GrainId.Type.ToString()))
+                .ToList();
             var flushed = 0;
             await Parallel.ForEachAsync(active, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = CancellationToken.None }, async (stat, _) =>
             {

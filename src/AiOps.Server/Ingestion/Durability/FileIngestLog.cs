@@ -89,6 +89,7 @@ public sealed class FileIngestLog : IIngestLogStore
 
     public IEnumerable<(long Position, byte[] Payload)> ReadAfter(long after)
     {
+        after = Math.Max(after, TrimmedThrough());
         foreach (var segment in _segments.ToArray())
         {
             if (segment.Last <= after) continue;
@@ -110,12 +111,31 @@ public sealed class FileIngestLog : IIngestLogStore
 
     public void Trim(long upTo)
     {
+        // What is trimmed but still in the segment being written is skipped by later reads (a graceful stop then
+        // replays nothing). Written by rename; losing it costs only a longer replay that the entities skip.
+        if (upTo > TrimmedThrough())
+        {
+            var marker = System.IO.Path.Combine(_directory, "trimmed");
+            File.WriteAllText(marker + ".tmp", upTo.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            File.Move(marker + ".tmp", marker, overwrite: true);
+            _trimmed = upTo;
+        }
         // Whole segments only, and never the one being written.
         while (_segments.Count > 1 && _segments[0].Last <= upTo)
         {
             File.Delete(_segments[0].Path);
             _segments.RemoveAt(0);
         }
+    }
+
+    private long _trimmed = -1;
+
+    private long TrimmedThrough()
+    {
+        if (_trimmed >= 0) return _trimmed;
+        var marker = System.IO.Path.Combine(_directory, "trimmed");
+        _trimmed = File.Exists(marker) && long.TryParse(File.ReadAllText(marker), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var t) ? t : 0;
+        return _trimmed;
     }
 
     public long SizeBytes()
