@@ -229,12 +229,21 @@ public sealed class IngestLog(
             {
                 await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken);
                 var covered = new System.Collections.Concurrent.ConcurrentBag<(AiOps.Abstractions.EntityKind, string)>();
+                var gaps = new System.Collections.Concurrent.ConcurrentDictionary<EntityKey, long>();
                 await Parallel.ForEachAsync(last, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (item, _) =>
                 {
                     var reply = await services.GetRequiredService<IClusterClient>().GetEntity(item.Key.Kind, item.Key.Id).GetLogCheckpointAsync(partition);
                     if (reply.Saved >= item.Value) covered.Add(item.Key);
+                    // Everything was delivered and applied before this wait: holding less now means the entity's
+                    // activation was lost again (another silo died) before it saved. Deliver its points again.
+                    else if (reply.Applied < item.Value) gaps[new EntityKey(item.Key.Kind, item.Key.Id)] = reply.Applied;
                 });
                 foreach (var key in covered) last.Remove(key);
+                if (!gaps.IsEmpty)
+                {
+                    logger.LogWarning("{Count} entities lost points of the taken-over partition {Partition} again; delivering them again", gaps.Count, partition);
+                    await delivery.RedeliverAsync(store, partition, gaps);
+                }
             }
             store.Trim(long.MaxValue);
             logger.LogInformation("Ingest log partition {Partition} is covered by saved state and emptied", partition);

@@ -95,35 +95,7 @@ public sealed class LogDelivery(IClusterClient client, IngestCheckpoints checkpo
             try
             {
                 var wanted = work.ToDictionary(w => new EntityKey(w.Key.Kind, w.Key.Id), w => w.Value.From);
-                var from = wanted.Values.Min();
-                var selected = new List<ParsedBatch>();
-                foreach (var (position, payload) in _store!.ReadAfter(from))
-                {
-                    foreach (var request in IngestLogCodec.Decode(payload))
-                    {
-                        var keep = ParsedBatch.Rent();
-                        var points = request.Points;
-                        var entityOf = request.EntityOf;
-                        for (var i = 0; i < points.Length; i++)
-                        {
-                            var key = request.Entities[entityOf[i]];
-                            if (wanted.TryGetValue(key, out var after) && position > after) keep.Add(key, points[i]);
-                        }
-                        request.Release();
-                        if (keep.Accepted == 0) { keep.Release(); continue; }
-                        keep.LogPosition = position;
-                        selected.Add(keep);
-                    }
-                }
-                var publishedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                var tasks = new List<Task>();
-                foreach (var (key, batch) in TelemetryPublisher.Merge(selected))
-                {
-                    var redelivery = batch with { LogPartition = Partition, PreviousPosition = 0 };
-                    tasks.Add(DeliverAsync(key.Kind, key.Id, redelivery));
-                }
-                await Task.WhenAll(tasks);
-                foreach (var b in selected) b.Release();
+                await RedeliverAsync(_store!, Partition, wanted);
                 Interlocked.Add(ref _repaired, work.Count);
                 logger.LogInformation("Delivered again the logged points of {Count} entities whose activation had lost them", work.Count);
                 foreach (var (_, (_, done)) in work) done.TrySetResult();
@@ -138,6 +110,46 @@ public sealed class LogDelivery(IClusterClient client, IngestCheckpoints checkpo
                 }
                 await Task.Delay(1000);
             }
+        }
+    }
+
+    /// <summary>
+    /// Delivers again, from <paramref name="store"/> (partition <paramref name="partition"/>), every logged point of the
+    /// wanted entities after the position given for each: one read of the log for all of them.
+    /// </summary>
+    public async Task RedeliverAsync(IIngestLogStore store, int partition, IReadOnlyDictionary<EntityKey, long> wanted)
+    {
+        if (wanted.Count == 0) return;
+        var from = wanted.Values.Min();
+        var selected = new List<ParsedBatch>();
+        try
+        {
+            foreach (var (position, payload) in store.ReadAfter(from))
+            {
+                foreach (var request in IngestLogCodec.Decode(payload))
+                {
+                    var keep = ParsedBatch.Rent();
+                    var points = request.Points;
+                    var entityOf = request.EntityOf;
+                    for (var i = 0; i < points.Length; i++)
+                    {
+                        var key = request.Entities[entityOf[i]];
+                        if (wanted.TryGetValue(key, out var after) && position > after) keep.Add(key, points[i]);
+                    }
+                    request.Release();
+                    if (keep.Accepted == 0) { keep.Release(); continue; }
+                    keep.LogPosition = position;
+                    selected.Add(keep);
+                }
+            }
+            var tasks = new List<Task>();
+            foreach (var (key, batch) in TelemetryPublisher.Merge(selected))
+                tasks.Add(DeliverAsync(key.Kind, key.Id, batch with { LogPartition = partition, PreviousPosition = 0 }));
+            await Task.WhenAll(tasks);
+        }
+        finally
+        {
+            foreach (var b in selected) b.Release();
         }
     }
 
