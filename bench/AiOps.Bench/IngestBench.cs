@@ -48,7 +48,6 @@ public static class IngestBench
         if (args.Get("direct") is not null) settings["AiOps:Ingestion:DirectGrainCalls"] = "true";
         if (args.Get("queues") is { } queues) settings["AiOps:StreamQueues"] = queues;
         if (ack is not null) settings["AiOps:Ingestion:Acknowledge"] = ack;
-        if (args.Get("log-store") is { } store) settings["AiOps:Ingestion:LogStore"] = store;
         Console.WriteLine($"acknowledgement: {ack ?? "default (Logged: durable ingest log)"}");
         await using var server = await BenchServer.StartAsync(settings);
         var key = server.AdminKey;
@@ -162,11 +161,6 @@ public static class IngestBench
     private static long LogFileBytes(string data)
     {
         long size = 0;
-        foreach (var f in new[] { "ingest-log.db", "ingest-log.db-wal" })
-        {
-            var info = new FileInfo(Path.Combine(data, f));
-            if (info.Exists) size += info.Length;
-        }
         var dir = new DirectoryInfo(Path.Combine(data, "ingest-log"));
         if (dir.Exists) foreach (var seg in dir.GetFiles("*.seg")) { try { size += seg.Length; } catch (FileNotFoundException) { } }
         if (size > s_peakLogBytes) s_peakLogBytes = size;

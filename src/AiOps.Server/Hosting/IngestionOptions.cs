@@ -20,16 +20,6 @@ public enum IngestionAck
     Logged,
 }
 
-/// <summary>Where the embedded ingest log keeps its records.</summary>
-public enum IngestLogStoreKind
-{
-    /// <summary>Append-only segment files under <c>ingest-log/</c> (one write and one fsync per group commit).</summary>
-    File,
-
-    /// <summary>A SQLite table in <c>ingest-log.db</c> (WAL, synchronous=FULL).</summary>
-    Sqlite,
-}
-
 /// <summary>Ingestion tuning (configuration section <c>AiOps:Ingestion</c>).</summary>
 public sealed class IngestionOptions
 {
@@ -84,9 +74,6 @@ public sealed class IngestionOptions
 
     /// <summary>Attempts to publish one entity batch before the flush fails.</summary>
     public int PublishAttempts { get; set; } = 8;
-
-    /// <summary>Where the embedded ingest log lives (see <see cref="IngestLogStoreKind"/>).</summary>
-    public IngestLogStoreKind LogStore { get; set; } = IngestLogStoreKind.File;
 
     /// <summary>How often the ingest log drops the records that saved grain state covers.</summary>
     public TimeSpan LogTrimInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -82,9 +82,7 @@ public sealed class IngestLog(
         }
         else
         {
-            _store = _options.LogStore == IngestLogStoreKind.Sqlite
-                ? new SqliteIngestLog(Path.Combine(deployment.Value.DataDirectory, "ingest-log.db"))
-                : new FileIngestLog(Path.Combine(deployment.Value.DataDirectory, "ingest-log"));
+            _store = new FileIngestLog(Path.Combine(deployment.Value.DataDirectory, "ingest-log"));
         }
         // New positions start above the clock in microseconds: far more than the records a log writes per second, so
         // they stay above every position saved grain state holds even if the log file was deleted.
