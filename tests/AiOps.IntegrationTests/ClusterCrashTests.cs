@@ -26,6 +26,36 @@ public sealed class ClusterCrashTests(Xunit.Abstractions.ITestOutputHelper outpu
         ["AiOps__ClusterId"] = "crash",
     };
 
+    /// <summary>A throwaway PostgreSQL and three silo processes on it, each client holding the bootstrap admin key.</summary>
+    private sealed class ThreeSilos : IAsyncDisposable
+    {
+        private PostgresServer _pg = null!;
+        public string ConnectionString { get; private set; } = "";
+        public Dictionary<string, string>[] Environments { get; private set; } = [];
+        public ServerProcess A { get; private set; } = null!;
+        public ServerProcess B { get; private set; } = null!;
+        public ServerProcess C { get; private set; } = null!;
+
+        public static async Task<ThreeSilos> StartAsync(string database)
+        {
+            var cluster = new ThreeSilos { _pg = await PostgresServer.StartAsync() };
+            cluster.ConnectionString = await cluster._pg.CreateDatabaseAsync(database);
+            var data = TempDirectory.Create($"aiops-{database}");
+            cluster.Environments = Enumerable.Range(0, 3).Select(_ => Environment(cluster.ConnectionString, data)).ToArray();
+            var starts = cluster.Environments.Select(env => ServerProcess.StartAsync(env, TimeSpan.FromSeconds(120))).ToArray();
+            (cluster.A, cluster.B, cluster.C) = (await starts[0], await starts[1], await starts[2]);
+            var key = (await File.ReadAllTextAsync(Path.Combine(data, "bootstrap-admin.key"))).Trim();
+            foreach (var s in new[] { cluster.A, cluster.B, cluster.C }) s.Client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+            return cluster;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var s in new[] { A, B, C }) if (s is not null) await s.DisposeAsync();
+            await _pg.DisposeAsync();
+        }
+    }
+
     private sealed class Writer(int index, ServerProcess target)
     {
         public int Index { get; } = index;
@@ -39,16 +69,8 @@ public sealed class ClusterCrashTests(Xunit.Abstractions.ITestOutputHelper outpu
     [Fact]
     public async Task EveryAcknowledgedEventIsAppliedExactlyOnceAfterKillMinus9OfTwoOfThreeSilos()
     {
-        await using var pg = await PostgresServer.StartAsync();
-        var cs = await pg.CreateDatabaseAsync("aiops_crash");
-        var data = TempDirectory.Create("aiops-cluster-crash");
-        var envs = Enumerable.Range(0, 3).Select(_ => Environment(cs, data)).ToArray();
-        var starts = envs.Select(env => ServerProcess.StartAsync(env, TimeSpan.FromSeconds(120))).ToArray();
-        await using var a = await starts[0];
-        await using var b = await starts[1];
-        await using var c = await starts[2];
-        var key = (await File.ReadAllTextAsync(Path.Combine(data, "bootstrap-admin.key"))).Trim();
-        foreach (var s in new[] { a, b, c }) s.Client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        await using var cluster = await ThreeSilos.StartAsync("aiops_crash");
+        var (a, b, c, cs, envs) = (cluster.A, cluster.B, cluster.C, cluster.ConnectionString, cluster.Environments);
 
         // Producers on a and b; c only hosts grains (and its own log partition is empty).
         var writers = Enumerable.Range(0, 6).Select(i => new Writer(i, i < 3 ? a : b)).ToArray();
@@ -178,16 +200,8 @@ public sealed class ClusterCrashTests(Xunit.Abstractions.ITestOutputHelper outpu
     [Fact]
     public async Task EntitiesThatLoseATakenOverPartitionsPointsAgainGetThemAgain()
     {
-        await using var pg = await PostgresServer.StartAsync();
-        var cs = await pg.CreateDatabaseAsync("aiops_double");
-        var data = TempDirectory.Create("aiops-double-crash");
-        var envs = Enumerable.Range(0, 3).Select(_ => Environment(cs, data)).ToArray();
-        var starts = envs.Select(env => ServerProcess.StartAsync(env, TimeSpan.FromSeconds(120))).ToArray();
-        await using var a = await starts[0];
-        await using var b = await starts[1];
-        await using var c = await starts[2];
-        var key = (await File.ReadAllTextAsync(Path.Combine(data, "bootstrap-admin.key"))).Trim();
-        foreach (var s in new[] { a, b, c }) s.Client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        await using var cluster = await ThreeSilos.StartAsync("aiops_double");
+        var (a, b, c) = (cluster.A, cluster.B, cluster.C);
 
         // Load through a only, then kill it: b or c takes its partition over and replays it into grains on both.
         long acked = 0;
