@@ -22,6 +22,8 @@ public sealed record EntityMetadata
     /// <summary>Model: healthy while recent mean latency stays at or below this (unset: not checked).</summary>
     [Id(10)] public double? MaxLatencyMs { get; init; }
     [Id(11)] public Dictionary<string, string>? Labels { get; init; }
+    /// <summary>Any kind: a missing-telemetry alert fires when no event (by event time) arrived for this long (unset: not checked).</summary>
+    [Id(12)] public double? MaxSilenceSeconds { get; init; }
 
     public static readonly EntityMetadata Empty = new();
 }

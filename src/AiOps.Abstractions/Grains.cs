@@ -80,7 +80,8 @@ public interface IModelGrain : IEntityGrain;
 public interface ICostCenterGrain : IEntityGrain
 {
     /// <summary>Hourly spend forecast for <paramref name="horizonHours"/> hours (at least to month end), with month-end outlook.</summary>
-    [Alias("GetForecast")]
+    /// <remarks>Interleaves: a read that waits for a fit on the background trainer does not hold up ingestion.</remarks>
+    [Alias("GetForecast"), Orleans.Concurrency.AlwaysInterleave]
     Task<ForecastResult> GetForecastAsync(int horizonHours);
 }
 

@@ -19,6 +19,8 @@ public enum AlertKind
     ModelErrorRate = 6,
     /// <summary>A model's latency is above its limit.</summary>
     ModelLatency = 7,
+    /// <summary>An entity sent no telemetry for longer than its <c>maxSilenceSeconds</c>.</summary>
+    MissingTelemetry = 8,
 }
 
 /// <summary>

@@ -24,6 +24,7 @@ public static class SeverityRule
             AlertKind.ModelErrorRate => AlertSeverity.High,
             AlertKind.FreshnessBreach => AlertSeverity.Medium,
             AlertKind.ModelLatency => AlertSeverity.Medium,
+            AlertKind.MissingTelemetry => AlertSeverity.Medium,
             _ => AlertSeverity.Medium,
         };
         if (s.MoneyAtRisk is { } money && double.IsFinite(money))

@@ -28,10 +28,16 @@ public sealed class CostCenterGrain(
     private static readonly int[] BudgetThresholds = [100, 80, 50];
 
     private readonly ILogger _log = logger;
-    private SpendForecast? _forecast;
-    private long _forecastAtPoints = -1;
     private IGrainTimer? _forecastTimer;
-    private bool _forecastBreachFiring;
+
+    // Forecasts are fitted on the background trainer, never in a grain turn; reads only look at the result.
+    private ForecastRun? _latest;          // the newest finished fit
+    private Task<ForecastRun?>? _pending;  // a fit under way (null: none)
+    private string? _forecastProblem;      // why there is no forecast (too little history, fit failed)
+    private IGrainTimer? _adoptTimer;
+
+    /// <summary>A finished fit: the forecast from <see cref="ForecastStart"/> on and what it was fitted on.</summary>
+    private sealed record ForecastRun(Forecast Forecast, DateTime GeneratedAt, DateTime ForecastStart, int HistoryHours, long AtPoints);
 
     protected override EntityKind Kind => EntityKind.CostCenter;
 
@@ -48,6 +54,7 @@ public sealed class CostCenterGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _forecastTimer?.Dispose();
+        _adoptTimer?.Dispose();
         return base.OnDeactivateAsync(reason, cancellationToken);
     }
 
@@ -60,31 +67,49 @@ public sealed class CostCenterGrain(
         }
     }
 
-    public Task<ForecastResult> GetForecastAsync(int horizonHours)
+    /// <summary>
+    /// Read only: serves the newest fit. When there is none yet (or it is older than the spend it should cover),
+    /// a fit is queued on the background trainer and awaited outside the turn (this call interleaves), so ingestion
+    /// into this cost center goes on meanwhile. It never signals an alert and never writes state.
+    /// </summary>
+    public async Task<ForecastResult> GetForecastAsync(int horizonHours)
     {
-        var cost = Find(MetricVocabulary.Cost);
-        if (_forecast is not null && cost is not null && _forecastAtPoints == cost.Points && _forecast.Points.Count >= horizonHours
-            && _forecast.GeneratedAt > Time.GetUtcNow().UtcDateTime.AddMinutes(-15))
+        var run = _latest;
+        if (run is null || IsStale(run) || run.Forecast.Points.Count < horizonHours)
         {
-            return Task.FromResult(new ForecastResult(_forecast with { Points = _forecast.Points.Take(horizonHours).ToList() }, null));
+            if (_pending is null) StartForecast(horizonHours);
+            if (_pending is { } pending && (run is null || run.Forecast.Points.Count < horizonHours))
+            {
+                var fresh = await pending.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null);
+                if (fresh is not null) run = fresh;
+            }
         }
-        return Task.FromResult(Compute(horizonHours));
+        if (run is null) return new ForecastResult(null, _forecastProblem ?? "The spend forecast is still being computed; try again shortly.");
+        var view = View(run);
+        return new ForecastResult(view with { Points = view.Points.Take(horizonHours).ToList() }, null);
     }
 
+    private bool IsStale(ForecastRun run) =>
+        Find(MetricVocabulary.Cost) is { } cost && cost.Points != run.AtPoints
+        || run.GeneratedAt < Time.GetUtcNow().UtcDateTime - Options.ForecastInterval;
+
+    /// <summary>Timer turn: refits when new spend arrived since the last fit (off the turn); adoption signals.</summary>
     private Task RefreshForecastAsync(CancellationToken cancellationToken)
     {
-        var cost = Find(MetricVocabulary.Cost);
-        if (cost is null || cost.Points == _forecastAtPoints) return Task.CompletedTask;
-        Compute(48);
+        if (_pending is null && Find(MetricVocabulary.Cost) is { } cost && (_latest is null || cost.Points != _latest.AtPoints))
+            StartForecast(48);
         return Task.CompletedTask;
     }
 
-    /// <summary>Forecasts hourly spend from the retained hourly rollup (up to five weeks) to month end and beyond.</summary>
-    private ForecastResult Compute(int horizonHours)
+    /// <summary>Takes the history in this turn (a copy of up to five weeks of hourly sums) and fits it on the trainer.</summary>
+    private void StartForecast(int horizonHours)
     {
         var cost = Find(MetricVocabulary.Cost);
-        if (cost is null) return new ForecastResult(null, "This cost center has not reported any spend yet.");
-
+        if (cost is null)
+        {
+            _forecastProblem = "This cost center has not reported any spend yet.";
+            return;
+        }
         var now = Time.GetUtcNow().UtcDateTime;
         var currentHourStart = new DateTime(now.Year, now.Month, now.Day, now.Hour, 0, 0, DateTimeKind.Utc);
         var sums = cost.Hourly.RegularSums(cost.Hourly.Capacity, out var firstMs);
@@ -101,64 +126,105 @@ public sealed class CostCenterGrain(
             history[i] = double.IsNaN(v) ? 0 : v; // an hour without cost lines cost nothing
         }
         if (history.Length < MinForecastHistoryHours)
-            return new ForecastResult(null, $"Forecasting needs at least {MinForecastHistoryHours} hours of spend history; this cost center has {history.Length}.");
+        {
+            _forecastProblem = $"Forecasting needs at least {MinForecastHistoryHours} hours of spend history; this cost center has {history.Length}.";
+            return;
+        }
 
         var historyStart = first.AddHours(start);
         var forecastStart = historyStart.AddHours(history.Length);
         var monthEnd = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1);
         var toMonthEnd = Math.Max(1, (int)Math.Ceiling((monthEnd - forecastStart).TotalHours));
         var steps = Math.Max(horizonHours, toMonthEnd);
-
-        var sw = Stopwatch.StartNew();
-        Forecast forecast;
-        try
+        var atPoints = cost.Points;
+        var id = Id;
+        var log = _log;
+        _pending = BackgroundDetectorTrainer.Shared.Run(() =>
         {
-            forecast = Forecaster.Forecast(history, historyStart, TimeSpan.FromHours(1), steps);
-        }
-        catch (Exception ex)
-        {
-            _log.LogWarning(ex, "Spend forecast of {Id} failed", Id);
-            return new ForecastResult(null, "The forecaster could not fit this history.");
-        }
-        GrainMetrics.ForecastTraining.Record(sw.Elapsed.TotalMilliseconds);
+            try
+            {
+                var sw = Stopwatch.StartNew();
+                var forecast = Forecaster.Forecast(history, historyStart, TimeSpan.FromHours(1), steps);
+                GrainMetrics.ForecastTraining.Record(sw.Elapsed.TotalMilliseconds);
+                return new ForecastRun(forecast, now, forecastStart, history.Length, atPoints);
+            }
+            catch (Exception ex)
+            {
+                log.LogWarning(ex, "Spend forecast of {Id} failed", id);
+                return null;
+            }
+        });
+        // Adopted in a timer turn of this grain (not in a read): the cache changes and the breach rule runs there.
+        _adoptTimer ??= this.RegisterGrainTimer(AdoptForecastAsync, new GrainTimerCreationOptions(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100)));
+    }
 
-        var month = CurrentMonth;
-        var mtdComplete = MonthSum(MetricVocabulary.Cost, month) - cost.Hourly.SumBetween(
-            new DateTimeOffset(currentHourStart).ToUnixTimeMilliseconds(), long.MaxValue);
+    private Task AdoptForecastAsync(CancellationToken cancellationToken)
+    {
+        if (_pending is not { IsCompleted: true } done) return Task.CompletedTask;
+        _pending = null;
+        _adoptTimer?.Dispose();
+        _adoptTimer = null;
+        var run = done.IsCompletedSuccessfully ? done.Result : null;
+        if (run is null)
+        {
+            _forecastProblem = "The forecaster could not fit this history.";
+            return Task.CompletedTask;
+        }
+        if (_latest is null || run.GeneratedAt >= _latest.GeneratedAt)
+        {
+            _latest = run;
+            _forecastProblem = null;
+        }
+        // The breach rule runs with the other rules (digest tick, scheduled deadlines), not here: a fit a read asked
+        // for only arrives earlier, it decides nothing by itself.
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The month-end outlook of a fit against the current month-to-date spend and budget (no state changes).</summary>
+    private MonthEndOutlook Outlook(ForecastRun run)
+    {
+        var cost = Find(MetricVocabulary.Cost);
+        var now = Time.GetUtcNow().UtcDateTime;
+        var currentHourStart = new DateTime(now.Year, now.Month, now.Day, now.Hour, 0, 0, DateTimeKind.Utc);
+        var monthEnd = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1);
+        var mtdComplete = MonthSum(MetricVocabulary.Cost, CurrentMonth) - (cost?.Hourly.SumBetween(
+            new DateTimeOffset(currentHourStart).ToUnixTimeMilliseconds(), long.MaxValue) ?? 0);
         var budget = State.Metadata.MonthlyBudget;
-        var outlook = BudgetOutlook.Evaluate(mtdComplete, forecast, budget is > 0 ? budget.Value : double.MaxValue, monthEnd);
         var hasBudget = budget is > 0;
+        var outlook = BudgetOutlook.Evaluate(mtdComplete, run.Forecast, hasBudget ? budget!.Value : double.MaxValue, monthEnd);
+        return new MonthEndOutlook
+        {
+            MonthEnd = monthEnd,
+            SpendMonthToDate = mtdComplete,
+            Forecast = outlook.ForecastMonthEnd,
+            Lo80 = outlook.Lo80,
+            Hi80 = outlook.Hi80,
+            Lo95 = outlook.Lo95,
+            Hi95 = outlook.Hi95,
+            Budget = hasBudget ? budget : null,
+            BreachProbability = hasBudget ? outlook.BreachProbability : null,
+            ExpectedBreachAt = hasBudget ? outlook.ExpectedBreachUtc : null,
+            EarliestLikelyBreachAt = hasBudget ? outlook.EarliestLikelyBreachUtc : null,
+        };
+    }
 
-        var result = new SpendForecast
+    /// <summary>The API view of a fit (no state changes).</summary>
+    private SpendForecast View(ForecastRun run)
+    {
+        var forecast = run.Forecast;
+        return new SpendForecast
         {
             CostCenterId = Id,
-            GeneratedAt = now,
+            GeneratedAt = run.GeneratedAt,
             Currency = State.Metadata.Currency ?? "USD",
             Method = forecast.Method,
             SeasonalPeriodHours = forecast.SeasonalPeriod,
             BacktestMae = Finite(forecast.BacktestMae),
             TrainingMilliseconds = forecast.TrainingMilliseconds,
-            HistoryHours = history.Length,
+            HistoryHours = run.HistoryHours,
             Points = forecast.Points.Select(p => new ForecastPointView(p.TimestampUtc, p.Mean, p.Lo80, p.Hi80, p.Lo95, p.Hi95)).ToList(),
-            MonthEnd = new MonthEndOutlook
-            {
-                MonthEnd = monthEnd,
-                SpendMonthToDate = mtdComplete,
-                Forecast = outlook.ForecastMonthEnd,
-                Lo80 = outlook.Lo80,
-                Hi80 = outlook.Hi80,
-                Lo95 = outlook.Lo95,
-                Hi95 = outlook.Hi95,
-                Budget = hasBudget ? budget : null,
-                BreachProbability = hasBudget ? outlook.BreachProbability : null,
-                ExpectedBreachAt = hasBudget ? outlook.ExpectedBreachUtc : null,
-                EarliestLikelyBreachAt = hasBudget ? outlook.EarliestLikelyBreachUtc : null,
-            },
+            MonthEnd = Outlook(run),
         };
-        _forecast = result;
-        _forecastAtPoints = cost.Points;
-        EvaluateForecastBreach(result.MonthEnd);
-        return new ForecastResult(result with { Points = result.Points.Take(horizonHours).ToList() }, null);
     }
 
     /// <summary>Month-end forecast above the budget fires a forecast-breach signal; back under it, a normal one.</summary>
@@ -166,9 +232,8 @@ public sealed class CostCenterGrain(
     {
         if (outlook is null || State.Metadata.MonthlyBudget is not { } budget || budget <= 0) return;
         var breach = outlook.Forecast > budget;
-        if (breach == _forecastBreachFiring) return;
-        _forecastBreachFiring = breach;
-        Signal(new AlertSignal
+        if (breach == IsFiring(AlertKind.ForecastBudgetBreach)) return;
+        SignalEdge(new AlertSignal
         {
             EntityKind = EntityKind.CostCenter,
             EntityId = Id,
@@ -198,7 +263,21 @@ public sealed class CostCenterGrain(
             State.BudgetAlertMonth = month;
             State.BudgetAlertLevel = 0;
         }
-        if (State.Metadata.MonthlyBudget is not { } budget || budget <= 0) return;
+        if (State.Metadata.MonthlyBudget is not { } budget || budget <= 0)
+        {
+            if (IsFiring(AlertKind.ForecastBudgetBreach))
+                SignalEdge(BudgetSignal(false, now, 0, 0, "budget removed") with { Kind = AlertKind.ForecastBudgetBreach });
+            return;
+        }
+        // The forecast-breach rule also runs here, against the newest fit (a changed budget, a new month), and a fit
+        // is queued when the one we have is older than the forecast interval and spend arrived since (a grain woken
+        // by its schedule after a quiet period).
+        if (_latest is { } run)
+        {
+            EvaluateForecastBreach(Outlook(run));
+            if (_pending is null && IsStale(run) && run.GeneratedAt <= now - Options.ForecastInterval) StartForecast(48);
+        }
+        else if (_pending is null && _forecastProblem is null) StartForecast(48);
         var mtd = MonthSum(MetricVocabulary.Cost, month);
         var percent = mtd / budget * 100;
         var level = BudgetThresholds.FirstOrDefault(t => percent >= t);
@@ -225,13 +304,21 @@ public sealed class CostCenterGrain(
         Summary = summary,
     };
 
+    /// <summary>With a budget, the month's end is a deadline (thresholds reset, the breach outlook moves to the new month) even when the grain sleeps.</summary>
+    protected override DateTime? NextRuleDeadline()
+    {
+        if (State.Metadata.MonthlyBudget is not > 0) return null;
+        var now = Time.GetUtcNow().UtcDateTime;
+        return new DateTime(now.Year, now.Month, 1, 0, 0, 5, DateTimeKind.Utc).AddMonths(1);
+    }
+
     protected override EntitySummary Describe(EntitySummary summary) => summary with { CostCenter = Stats() };
 
     protected override EntityDigest Digest(EntityDigest digest) => digest with
     {
         MonthlyBudget = State.Metadata.MonthlyBudget,
         Currency = State.Metadata.Currency,
-        ForecastMonthEnd = _forecast?.MonthEnd?.Forecast,
+        ForecastMonthEnd = _latest is null ? null : Outlook(_latest).Forecast,
     };
 
     private CostCenterStats Stats()

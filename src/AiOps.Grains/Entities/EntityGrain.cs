@@ -236,6 +236,8 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     {
         if (metadata.FreshnessSlaSeconds != State.Metadata.FreshnessSlaSeconds)
             State.SlaSinceMs = metadata.FreshnessSlaSeconds is null ? null : Time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (metadata.MaxSilenceSeconds != State.Metadata.MaxSilenceSeconds)
+            State.SilenceSinceMs = metadata.MaxSilenceSeconds is null ? null : Time.GetUtcNow().ToUnixTimeMilliseconds();
         State.Metadata = metadata;
         State.Registered = true;
         await SaveAsync();
@@ -450,6 +452,23 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     /// <summary>Queues a signal for the alerting path; sent after the current batch or timer tick.</summary>
     protected void Signal(AlertSignal signal) => _signals.Add(signal);
 
+    /// <summary>
+    /// Sends a rule's signal only on an edge (not firing → firing or back), remembering the edge in the persisted
+    /// state. Returns whether a signal was queued.
+    /// </summary>
+    protected bool SignalEdge(AlertSignal signal)
+    {
+        var key = signal.Kind.ToString();
+        var changed = signal.Firing ? State.FiringRules.Add(key) : State.FiringRules.Remove(key);
+        if (!changed) return false;
+        _dirty = true;
+        Signal(signal);
+        return true;
+    }
+
+    /// <summary>Whether the rule signal of <paramref name="kind"/> was last sent as firing.</summary>
+    protected bool IsFiring(AlertKind kind) => State.FiringRules.Contains(kind.ToString());
+
     private Task SendSignalsAsync()
     {
         if (_signals.Count == 0) return Task.CompletedTask;
@@ -472,7 +491,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     /// <summary>Keeps the persisted rule schedule in step with this entity's next deadline (a call only when it changes).</summary>
     private Task RescheduleAsync()
     {
-        var next = NextRuleDeadline();
+        var next = Earliest(NextRuleDeadline(), SilenceDeadline());
         if (_scheduleKnown && next == _scheduled) return Task.CompletedTask;
         _scheduled = next;
         _scheduleKnown = true;
@@ -586,9 +605,44 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         return Digest(digest);
     }
 
+    private static DateTime? Earliest(DateTime? a, DateTime? b) => a is null ? b : b is null ? a : a < b ? a : b;
+
+    /// <summary>When the entity counts as silent if nothing arrives (null: no limit set, or already silent).</summary>
+    private DateTime? SilenceDeadline()
+    {
+        if (State.Metadata.MaxSilenceSeconds is not { } limit || IsFiring(AlertKind.MissingTelemetry)) return null;
+        var from = Math.Max(State.LastSeenMs ?? long.MinValue, State.SilenceSinceMs ?? long.MinValue);
+        return from == long.MinValue ? null : DateTime.UnixEpoch.AddMilliseconds(from).AddSeconds(limit + 1);
+    }
+
+    /// <summary>The rule every kind has: missing telemetry (no event for longer than <see cref="EntityMetadata.MaxSilenceSeconds"/>).</summary>
+    private void EvaluateSilence(DateTime now)
+    {
+        if (State.Metadata.MaxSilenceSeconds is not { } limit)
+        {
+            if (IsFiring(AlertKind.MissingTelemetry))
+                SignalEdge(RuleSignal(AlertKind.MissingTelemetry, "telemetry", false, now, 0, "missing-telemetry check removed"));
+            return;
+        }
+        var lastMs = State.LastSeenMs;
+        var from = Math.Max(lastMs ?? long.MinValue, State.SilenceSinceMs ?? long.MinValue);
+        if (from == long.MinValue) return;
+        var silent = (now - DateTime.UnixEpoch.AddMilliseconds(from)).TotalSeconds;
+        if (silent > limit)
+        {
+            SignalEdge(RuleSignal(AlertKind.MissingTelemetry, "telemetry", true, now, silent,
+                lastMs is null ? $"no telemetry since the limit of {limit:F0} s was set" : $"no telemetry for {silent:F0} s (limit {limit:F0} s)", limit));
+        }
+        else
+        {
+            SignalEdge(RuleSignal(AlertKind.MissingTelemetry, "telemetry", false, now, silent, "telemetry arrives again", limit));
+        }
+    }
+
     private async Task PushDigestAsync(CancellationToken cancellationToken)
     {
         if (State.EventsApplied == 0 && !State.Registered) return;
+        EvaluateSilence(Time.GetUtcNow().UtcDateTime);
         EvaluateRules(Time.GetUtcNow().UtcDateTime);
         await SendSignalsAsync();
         await RescheduleAsync();

@@ -20,6 +20,15 @@ public sealed class EntityState
     /// <summary>Pipeline: when its freshness SLA was set (a pipeline that never succeeded is stale only once it has passed).</summary>
     public long? SlaSinceMs { get; set; }
 
+    /// <summary>When <see cref="EntityMetadata.MaxSilenceSeconds"/> was set (an entity that never reported is silent from then on).</summary>
+    public long? SilenceSinceMs { get; set; }
+
+    /// <summary>
+    /// Edge state of the time-driven rules: the rule signals (by <c>AlertKind</c> name) last sent as firing. Persisted
+    /// with the state, so a grain woken from storage neither repeats a firing signal nor forgets to send the resolving one.
+    /// </summary>
+    public HashSet<string> FiringRules { get; set; } = [];
+
     /// <summary>
     /// Per ingest-log partition (embedded mode: 0), the position this state covers: every logged point of this entity
     /// from that partition up to it is applied here.

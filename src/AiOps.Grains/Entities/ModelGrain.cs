@@ -51,27 +51,23 @@ public sealed class ModelGrain(
         }
     }
 
-    private bool _errorRateFiring;
-    private bool _latencyFiring;
 
     protected override void EvaluateRules(DateTime now)
     {
         var stats = Stats();
         var maxErrorRate = State.Metadata.MaxErrorRate ?? DefaultMaxErrorRate;
         var errorBreach = stats.ErrorRateMonthToDate > maxErrorRate;
-        if (errorBreach != _errorRateFiring)
+        if (errorBreach != IsFiring(AlertKind.ModelErrorRate))
         {
-            _errorRateFiring = errorBreach;
-            Signal(RuleSignal(AlertKind.ModelErrorRate, MetricVocabulary.Errors, errorBreach, now, stats.ErrorRateMonthToDate ?? 0,
+            SignalEdge(RuleSignal(AlertKind.ModelErrorRate, MetricVocabulary.Errors, errorBreach, now, stats.ErrorRateMonthToDate ?? 0,
                 errorBreach ? $"error rate {stats.ErrorRateMonthToDate:P2} is above {maxErrorRate:P2}" : "error rate is within its limit again", maxErrorRate));
         }
         if (State.Metadata.MaxLatencyMs is { } maxLatency)
         {
             var latencyBreach = stats.LatencyMsRecentMean > maxLatency;
-            if (latencyBreach != _latencyFiring)
+            if (latencyBreach != IsFiring(AlertKind.ModelLatency))
             {
-                _latencyFiring = latencyBreach;
-                Signal(RuleSignal(AlertKind.ModelLatency, MetricVocabulary.LatencyMs, latencyBreach, now, stats.LatencyMsRecentMean ?? 0,
+                SignalEdge(RuleSignal(AlertKind.ModelLatency, MetricVocabulary.LatencyMs, latencyBreach, now, stats.LatencyMsRecentMean ?? 0,
                     latencyBreach ? $"recent latency {stats.LatencyMsRecentMean:F0} ms is above {maxLatency:F0} ms" : "latency is within its limit again", maxLatency));
             }
         }

@@ -22,7 +22,6 @@ public sealed class PipelineGrain(
     protected override EntityKind Kind => EntityKind.Pipeline;
 
     private bool? _failing;
-    private bool? _stale;
 
     protected override void OnPoint(TelemetryPoint point, MetricSeries series, bool inOrder)
     {
@@ -42,19 +41,23 @@ public sealed class PipelineGrain(
     protected override void EvaluateRules(DateTime now)
     {
         var stats = Stats();
-        if (stats.Fresh is not { } fresh) return;
-        if (!fresh && _stale != true)
+        if (stats.Fresh is not { } fresh)
         {
-            _stale = true;
+            if (IsFiring(AlertKind.FreshnessBreach))
+                SignalEdge(RuleSignal(AlertKind.FreshnessBreach, MetricVocabulary.RunSuccess, false, now, 0, "freshness SLA removed"));
+            return;
+        }
+        if (!fresh)
+        {
+            if (IsFiring(AlertKind.FreshnessBreach)) return;
             var summary = stats.SecondsSinceLastSuccess is { } since
                 ? $"no successful run for {since:F0} s (SLA {stats.FreshnessSlaSeconds:F0} s)"
                 : $"no successful run since the freshness SLA of {stats.FreshnessSlaSeconds:F0} s was set";
-            Signal(RuleSignal(AlertKind.FreshnessBreach, MetricVocabulary.RunSuccess, true, now, stats.SecondsSinceLastSuccess ?? 0, summary, stats.FreshnessSlaSeconds));
+            SignalEdge(RuleSignal(AlertKind.FreshnessBreach, MetricVocabulary.RunSuccess, true, now, stats.SecondsSinceLastSuccess ?? 0, summary, stats.FreshnessSlaSeconds));
         }
-        else if (fresh && _stale == true)
+        else
         {
-            _stale = false;
-            Signal(RuleSignal(AlertKind.FreshnessBreach, MetricVocabulary.RunSuccess, false, now, stats.SecondsSinceLastSuccess ?? 0, "data is fresh again", stats.FreshnessSlaSeconds));
+            SignalEdge(RuleSignal(AlertKind.FreshnessBreach, MetricVocabulary.RunSuccess, false, now, stats.SecondsSinceLastSuccess ?? 0, "data is fresh again", stats.FreshnessSlaSeconds));
         }
     }
 

@@ -17,7 +17,8 @@ public sealed record EntityMetadataRequest(
     double? FreshnessSlaSeconds,
     double? MaxErrorRate,
     double? MaxLatencyMs,
-    Dictionary<string, string>? Labels)
+    Dictionary<string, string>? Labels,
+    double? MaxSilenceSeconds = null)
 {
     public Dictionary<string, string[]> Validate(EntityKind kind)
     {
@@ -45,6 +46,8 @@ public sealed record EntityMetadataRequest(
         Check(MaxErrorRate is null || kind == EntityKind.Model, "maxErrorRate", "maxErrorRate applies to models.");
         Check(MaxLatencyMs is null || (double.IsFinite(MaxLatencyMs.Value) && MaxLatencyMs > 0), "maxLatencyMs", "maxLatencyMs must be a positive number.");
         Check(MaxLatencyMs is null || kind == EntityKind.Model, "maxLatencyMs", "maxLatencyMs applies to models.");
+        Check(MaxSilenceSeconds is null || MaxSilenceSeconds is >= 1 and <= 366 * 86400, "maxSilenceSeconds",
+            "maxSilenceSeconds must be between 1 and 31622400 (a year).");
         Check(Labels is null || Labels.Count <= 32, "labels", "at most 32 labels.");
         Check(Labels is null || Labels.All(kv => kv.Key.Length is > 0 and <= Limits.MaxAttributeKeyLength && !kv.Key.Any(char.IsControl)
                                                 && kv.Value is not null && kv.Value.Length <= Limits.MaxAttributeValueLength && !kv.Value.Any(char.IsControl)),
@@ -66,6 +69,7 @@ public sealed record EntityMetadataRequest(
         MaxErrorRate = MaxErrorRate,
         MaxLatencyMs = MaxLatencyMs,
         Labels = Labels,
+        MaxSilenceSeconds = MaxSilenceSeconds,
     };
 }
 
