@@ -135,6 +135,10 @@ public sealed class IntegrityTests(IngestionApiTests.App shared) : IClassFixture
         { """{"entity":{"kind":"model","id":"\ud800"},"metric":"predictions","value":1}""", "[0].entity.id" },
         { """{"entity":{"kind":"model","id":"ok-1"},"metric":"predictions","value":1,"id":"a\udc00b"}""", "[0].id" },
         { """{"entity":{"kind":"model","id":"ok-1"},"metric":"predictions","value":1,"timestamp":"2026-01-01T00:00:00\ud800Z"}""", "[0].timestamp" },
+        // Found by FuzzTests: a lone surrogate in a property name or a matched value made the reader throw (500).
+        { """{"entity":{"kind":"model","\ud800":"ok-1"},"metric":"predictions","value":1}""", "[0].entity.id" },
+        { """{"entity":{"kind":"\ud800","id":"ok-1"},"metric":"predictions","value":1}""", "[0].entity.kind" },
+        { """{"entity":{"kind":"model","id":"ok-1"},"metric":"predictions","\ud800":1}""", "[0].value" },
     };
 
     [Theory]

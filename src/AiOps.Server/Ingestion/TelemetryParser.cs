@@ -156,6 +156,24 @@ public static class TelemetryParser
         MaxDepth = 16,
     };
 
+    /// <summary>
+    /// <see cref="Utf8JsonReader.ValueTextEquals(ReadOnlySpan{byte})"/> that answers false instead of throwing for an
+    /// escaped name or value that is not valid UTF-16 (a lone surrogate such as <c>"\ud800"</c>): such a property is
+    /// then unknown, and the event is judged on the fields it lacks.
+    /// </summary>
+    private static bool TextIs(ref Utf8JsonReader reader, ReadOnlySpan<byte> text)
+    {
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence) return reader.ValueSpan.SequenceEqual(text);
+        try
+        {
+            return reader.ValueTextEquals(text);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     public static ParsedBatch Parse(ReadOnlySpan<byte> body, DateTimeOffset now, int maxEvents = Limits.MaxEventsPerRequest)
     {
         var result = ParsedBatch.Rent();
@@ -237,21 +255,21 @@ public static class TelemetryParser
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("entity"u8))
+            if (TextIs(ref reader, "entity"u8))
             {
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.StartObject) { reader.Skip(); Fail("entity", "entity must be an object {\"kind\",\"id\"}."); continue; }
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    if (reader.ValueTextEquals("kind"u8))
+                    if (TextIs(ref reader, "kind"u8))
                     {
                         reader.Read();
                         if (reader.TokenType != JsonTokenType.String) { reader.Skip(); Fail("entity.kind", "entity.kind must be a string."); continue; }
                         kindGiven = true;
                         // The three spellings producers send are matched on the bytes; anything else goes through the full parse.
-                        if (reader.ValueTextEquals("pipeline"u8)) { kind = EntityKind.Pipeline; hasKind = true; }
-                        else if (reader.ValueTextEquals("model"u8)) { kind = EntityKind.Model; hasKind = true; }
-                        else if (reader.ValueTextEquals("costcenter"u8)) { kind = EntityKind.CostCenter; hasKind = true; }
+                        if (TextIs(ref reader, "pipeline"u8)) { kind = EntityKind.Pipeline; hasKind = true; }
+                        else if (TextIs(ref reader, "model"u8)) { kind = EntityKind.Model; hasKind = true; }
+                        else if (TextIs(ref reader, "costcenter"u8)) { kind = EntityKind.CostCenter; hasKind = true; }
                         else
                         {
                             var kindText = TryGetString(ref reader);
@@ -260,7 +278,7 @@ public static class TelemetryParser
                             else Fail("entity.kind", $"Unknown entity kind '{Truncate(kindText)}': use pipeline, model or costcenter.");
                         }
                     }
-                    else if (reader.ValueTextEquals("id"u8))
+                    else if (TextIs(ref reader, "id"u8))
                     {
                         reader.Read();
                         if (reader.TokenType != JsonTokenType.String) { reader.Skip(); Fail("entity.id", "entity.id must be a string."); continue; }
@@ -281,7 +299,7 @@ public static class TelemetryParser
                     }
                 }
             }
-            else if (reader.ValueTextEquals("metric"u8))
+            else if (TextIs(ref reader, "metric"u8))
             {
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.String) { reader.Skip(); Fail("metric", "metric must be a string."); continue; }
@@ -292,7 +310,7 @@ public static class TelemetryParser
                 if (metric is null) Fail("metric", "metric " + NotUtf8);
                 else if (!Limits.IsValidMetricName(metric)) Fail("metric", $"metric must be 1-{Limits.MaxMetricNameLength} characters of lower-case letters, digits, '.' and '_', starting with a letter.");
             }
-            else if (reader.ValueTextEquals("value"u8))
+            else if (TextIs(ref reader, "value"u8))
             {
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out value) || !double.IsFinite(value))
@@ -308,7 +326,7 @@ public static class TelemetryParser
                 }
                 hasValue = true;
             }
-            else if (reader.ValueTextEquals("timestamp"u8))
+            else if (TextIs(ref reader, "timestamp"u8))
             {
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.String || !TryParseTimestamp(ref reader, out var ts))
@@ -321,7 +339,7 @@ public static class TelemetryParser
                 else if (ts < minTs) Fail("timestamp", "timestamp is before 2000-01-01.");
                 timestamp = ts;
             }
-            else if (reader.ValueTextEquals("id"u8))
+            else if (TextIs(ref reader, "id"u8))
             {
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.String) { reader.Skip(); Fail("id", "id must be a string."); continue; }
@@ -341,7 +359,7 @@ public static class TelemetryParser
                     else eventIdHash = TelemetryPoint.HashId(eventId);
                 }
             }
-            else if (reader.ValueTextEquals("attributes"u8))
+            else if (TextIs(ref reader, "attributes"u8))
             {
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.Null) continue;
