@@ -64,9 +64,13 @@ public sealed record ValueReport
     [Id(16)] public double? ModelsHealthyPercent { get; init; }
     [Id(17)] public IReadOnlyList<CostDriver> TopCostDrivers { get; init; } = [];
     [Id(18)] public IReadOnlyList<TeamValue> ByTeam { get; init; } = [];
+    /// <summary>Active (open or acknowledged) anomaly alerts (metric and spend anomalies), counted in the alert index.</summary>
     [Id(19)] public int OpenAnomalies { get; init; }
     [Id(20)] public long EventsApplied { get; init; }
     [Id(21)] public string Currency { get; init; } = "USD";
+    /// <summary>All active alerts, counted in the alert index (the one owner of alert state), and by severity.</summary>
+    [Id(22)] public int OpenAlerts { get; init; }
+    [Id(23)] public IReadOnlyDictionary<string, int> OpenAlertsBySeverity { get; init; } = new Dictionary<string, int>();
 }
 
 [GenerateSerializer, Immutable, Alias("aiops.EntityPage")]

@@ -61,7 +61,15 @@ public sealed class ValueGrain(
         return Task.FromResult(new EntityPage(items, all.Count, offset, limit));
     }
 
-    public Task<ValueReport> GetReportAsync()
+    public async Task<ValueReport> GetReportAsync()
+    {
+        // Alert counts come from the alert index, the one owner of alert state: the entities' own anomaly episodes
+        // only decide when to signal, and counted here they disagreed with the alert list (silences, manual resolves).
+        var active = await GrainFactory.GetGrain<Abstractions.Alerts.IAlertIndexGrain>(Abstractions.Alerts.IAlertIndexGrain.DefaultKey).GetActiveCountsAsync();
+        return Report(active);
+    }
+
+    private ValueReport Report(Abstractions.Alerts.OpenAlertCount[] active)
     {
         var now = time.GetUtcNow();
         var month = EntityGrain.MonthKey(now.ToUnixTimeMilliseconds());
@@ -102,7 +110,7 @@ public sealed class ValueGrain(
 
         var currency = centers.Select(c => c.Currency).FirstOrDefault(c => c is not null) ?? "USD";
 
-        return Task.FromResult(new ValueReport
+        return new ValueReport
         {
             Month = EntityGrain.MonthName(month),
             AsOf = now.UtcDateTime,
@@ -123,10 +131,12 @@ public sealed class ValueGrain(
             ModelsHealthyPercent = withHealth.Count > 0 ? 100.0 * withHealth.Count(m => m.Healthy == true) / withHealth.Count : null,
             TopCostDrivers = drivers,
             ByTeam = byTeam,
-            OpenAnomalies = all.Sum(d => d.OpenAnomalies),
+            OpenAnomalies = active.Where(c => c.Kind is Abstractions.Alerts.AlertKind.MetricAnomaly or Abstractions.Alerts.AlertKind.SpendAnomaly).Sum(c => c.Count),
+            OpenAlerts = active.Sum(c => c.Count),
+            OpenAlertsBySeverity = active.GroupBy(c => c.Severity.ToString().ToLowerInvariant()).ToDictionary(g => g.Key, g => g.Sum(c => c.Count)),
             EventsApplied = all.Sum(d => d.EventsApplied),
             Currency = currency,
-        });
+        };
     }
 
     /// <summary>
