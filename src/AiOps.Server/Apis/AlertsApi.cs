@@ -180,7 +180,7 @@ public static class AlertsApi
 
     // ---- test fire -----------------------------------------------------------------------------------
 
-    private static async Task<Results<Created<AlertDetail>, ValidationProblem>> TestAsync(IClusterClient client, TestAlertRequest? body)
+    private static async Task<Results<Created<AlertDetail>, ValidationProblem>> TestAsync(IClusterClient client, TimeProvider time, TestAlertRequest? body)
     {
         var errors = new Dictionary<string, string[]>();
         if (body?.Score is { } score && !(score is >= 0 and <= 1)) errors["score"] = ["score must be between 0 and 1."];
@@ -189,7 +189,7 @@ public static class AlertsApi
         if (body?.MoneyAtRisk is { } money && !(double.IsFinite(money) && money >= 0)) errors["moneyAtRisk"] = ["moneyAtRisk must be a finite number ≥ 0."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The request was not accepted; nothing was changed.");
 
-        var now = DateTime.UtcNow;
+        var now = time.GetUtcNow().UtcDateTime;
         var signal = new AlertSignal
         {
             EntityKind = EntityKind.Pipeline,
@@ -202,7 +202,7 @@ public static class AlertsApi
             Value = 1,
             MoneyAtRisk = body?.MoneyAtRisk,
             Summary = body?.Summary ?? "Test alert raised through the API (synthetic: no real entity is affected).",
-            ReceivedAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            ReceivedAtMs = time.GetUtcNow().ToUnixTimeMilliseconds(),
         };
         var detail = await client.GetGrain<IAlertKeyGrain>(AlertKey.Of(signal).ToString()).FireTestAsync(signal);
         return TypedResults.Created($"/api/v1/alerts/{detail.Alert.Id}", detail);

@@ -106,7 +106,7 @@ public static class EntitiesApi
             .WithName($"Get{name}Anomalies").WithSummary($"A {singular}'s open anomalies and the recent anomaly scores of each of its metrics");
         if (kind == EntityKind.CostCenter)
         {
-            group.MapGet("/{id}/forecast", (IClusterClient client, string id, int? horizon) => ForecastAsync(client, id, horizon))
+            group.MapGet("/{id}/forecast", (IClusterClient client, TimeProvider time, string id, int? horizon) => ForecastAsync(client, time, id, horizon))
                 .WithName("GetCostCenterForecast")
                 .WithSummary("Hourly spend forecast with 80% and 95% prediction intervals, month-end spend and budget-breach outlook")
                 .WithDescription("`horizon`: hours of forecast points to return (1-1488, default: to the end of the month). The month-end outlook always covers the whole month.");
@@ -135,7 +135,7 @@ public static class EntitiesApi
         return TypedResults.Ok(new AnomalyView(summary.OpenAnomalies, metrics));
     }
 
-    private static async Task<Results<Ok<SpendForecast>, NotFound<ProblemDetails>, ValidationProblem, ProblemHttpResult>> ForecastAsync(IClusterClient client, string id, int? horizon)
+    private static async Task<Results<Ok<SpendForecast>, NotFound<ProblemDetails>, ValidationProblem, ProblemHttpResult>> ForecastAsync(IClusterClient client, TimeProvider time, string id, int? horizon)
     {
         if (InvalidId(id) is { } invalid) return invalid;
         if (horizon is < 1 or > 1488)
@@ -143,7 +143,7 @@ public static class EntitiesApi
         var grain = client.GetGrain<ICostCenterGrain>(id);
         var summary = await grain.GetSummaryAsync();
         if (summary.EventsApplied == 0 && !summary.Registered) return NotFound(EntityKind.CostCenter, id);
-        var now = DateTime.UtcNow;
+        var now = time.GetUtcNow().UtcDateTime;
         var toMonthEnd = (int)Math.Ceiling((new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1) - now).TotalHours);
         var result = await grain.GetForecastAsync(horizon ?? Math.Max(1, toMonthEnd));
         if (result.Forecast is null)

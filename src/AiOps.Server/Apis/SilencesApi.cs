@@ -67,9 +67,9 @@ public static class SilencesApi
     }
 
     private static async Task<Results<Created<SilenceView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        HttpContext http, IClusterClient client, CreateSilenceRequest body)
+        HttpContext http, IClusterClient client, TimeProvider time, CreateSilenceRequest body)
     {
-        var now = DateTime.UtcNow;
+        var now = time.GetUtcNow().UtcDateTime;
         var errors = new Dictionary<string, string[]>();
         var matchers = new List<SilenceMatcher>();
         if (body.Matchers is not { Count: > 0 }) errors["matchers"] = ["At least one matcher is required (use {\"field\":\"entityId\",\"value\":\"*\"} to match everything)."];
@@ -157,12 +157,12 @@ public static class SilencesApi
         };
     }
 
-    private static async Task<Results<Ok<SilenceView[]>, ValidationProblem>> ListAsync(IClusterClient client, string? status)
+    private static async Task<Results<Ok<SilenceView[]>, ValidationProblem>> ListAsync(IClusterClient client, TimeProvider time, string? status)
     {
         string[] allowed = ["active", "pending", "expired", "all"];
         if (status is not null && !allowed.Contains(status, StringComparer.OrdinalIgnoreCase))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = ["status must be active, pending, expired or all."] });
-        var now = DateTime.UtcNow;
+        var now = time.GetUtcNow().UtcDateTime;
         var all = await client.GetGrain<IAlertRoutingGrain>(IAlertRoutingGrain.DefaultKey).ListSilencesAsync();
         var views = all.Select(s => SilenceView.Of(s, now))
             .Where(v => status is null || status.Equals("all", StringComparison.OrdinalIgnoreCase) || v.Status.Equals(status, StringComparison.OrdinalIgnoreCase))
@@ -171,18 +171,18 @@ public static class SilencesApi
         return TypedResults.Ok(views);
     }
 
-    private static async Task<Results<Ok<SilenceView>, ProblemHttpResult>> GetAsync(IClusterClient client, string id)
+    private static async Task<Results<Ok<SilenceView>, ProblemHttpResult>> GetAsync(IClusterClient client, TimeProvider time, string id)
     {
         var all = await client.GetGrain<IAlertRoutingGrain>(IAlertRoutingGrain.DefaultKey).ListSilencesAsync();
         var s = all.FirstOrDefault(x => x.Id == id);
-        return s is null ? NotFound(id) : TypedResults.Ok(SilenceView.Of(s, DateTime.UtcNow));
+        return s is null ? NotFound(id) : TypedResults.Ok(SilenceView.Of(s, time.GetUtcNow().UtcDateTime));
     }
 
-    private static async Task<Results<Ok<SilenceView>, ProblemHttpResult>> EndAsync(HttpContext http, IClusterClient client, string id)
+    private static async Task<Results<Ok<SilenceView>, ProblemHttpResult>> EndAsync(HttpContext http, IClusterClient client, TimeProvider time, string id)
     {
         if (id.Length > 64) return NotFound(id[..64]);
         var ended = await client.GetGrain<IAlertRoutingGrain>(IAlertRoutingGrain.DefaultKey).EndSilenceAsync(id, AlertsApi.ActorOf(http, null));
-        return ended is null ? NotFound(id) : TypedResults.Ok(SilenceView.Of(ended, DateTime.UtcNow));
+        return ended is null ? NotFound(id) : TypedResults.Ok(SilenceView.Of(ended, time.GetUtcNow().UtcDateTime));
     }
 
     private static ProblemHttpResult NotFound(string id) => TypedResults.Problem(new ProblemDetails

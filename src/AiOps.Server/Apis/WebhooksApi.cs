@@ -69,7 +69,7 @@ public static class WebhooksApi
     }
 
     private static async Task<Results<Created<CreatedWebhookView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        HttpContext http, IClusterClient client, IOptions<AlertingOptions> options, WebhookTargetPolicy targets, CreateWebhookRequest body)
+        HttpContext http, IClusterClient client, IOptions<AlertingOptions> options, WebhookTargetPolicy targets, TimeProvider time, CreateWebhookRequest body)
     {
         var errors = new Dictionary<string, string[]>();
         Uri? uri = null;
@@ -103,7 +103,7 @@ public static class WebhooksApi
             EntityId = body.EntityId,
             Description = body.Description,
             CreatedBy = AlertsApi.ActorOf(http, null),
-            CreatedAt = DateTime.UtcNow,
+            CreatedAt = time.GetUtcNow().UtcDateTime,
         };
         var max = options.Value.Webhooks.MaxSubscriptions;
         var added = await client.GetGrain<IAlertRoutingGrain>(IAlertRoutingGrain.DefaultKey).AddSubscriptionAsync(subscription, max);
