@@ -1,7 +1,7 @@
 using System.Text;
 using AiOps.Server.Ingestion;
 
-namespace AiOps.IntegrationTests;
+namespace AiOps.UnitTests;
 
 public class IdCacheTests
 {
