@@ -1,3 +1,4 @@
+using AiOps.Grains;
 using AiOps.Abstractions;
 using AiOps.Grains.Entities;
 using AiOps.IntegrationTests.Infrastructure;
@@ -21,10 +22,9 @@ public sealed class GrainTests : IClassFixture<GrainTests.Cluster>
             var builder = new InProcessTestClusterBuilder(1);
             builder.ConfigureSilo((_, silo) =>
             {
+                silo.AddAiOpsGrains(); // as the server registers them
                 silo.AddMemoryGrainStorage(StorageNames.Entities);
                 silo.AddMemoryStreams(StreamNames.Provider, b => b.ConfigureStreamPubSub(Orleans.Streams.StreamPubSubType.ImplicitOnly));
-                silo.Services.AddSingleton(TimeProvider.System);
-                silo.Services.AddSingleton<IngestionProgress>();
                 silo.Services.Configure<EntityGrainOptions>(o => o.DigestInterval = TimeSpan.FromMilliseconds(100));
             });
             builder.ConfigureClient(client => client.AddMemoryStreams(StreamNames.Provider));

@@ -1,6 +1,4 @@
 using AiOps.Server.Streaming;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using AiOps.Abstractions;
 using AiOps.Grains.Entities;
 using AiOps.Server.Ingestion;
@@ -8,7 +6,7 @@ using AiOps.Server.Ingestion.Durability;
 using AiOps.Server.Security;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Metrics;
+using AiOps.Grains;
 using Orleans.Configuration;
 using Orleans.Storage;
 using Orleans.Streams;
@@ -17,7 +15,11 @@ namespace AiOps.Server.Hosting;
 
 public static class ServerExtensions
 {
-    /// <summary>Registers everything the server needs: options, the Orleans silo, ingestion, OpenAPI, telemetry, health.</summary>
+    /// <summary>
+    /// The composition root: deployment options, service defaults (<see cref="ServiceDefaults"/>), the Orleans silo (or,
+    /// for a front end, the client) with <c>AddAiOpsGrains</c>, security, and ingestion. Registration order is start
+    /// order (and stop order reversed): migrations before the silo, the publisher before the log replays into it.
+    /// </summary>
     public static WebApplicationBuilder AddAiOpsServer(this WebApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(AiOpsOptions.Section);
@@ -27,38 +29,24 @@ public static class ServerExtensions
         if (options.Mode == DeploymentMode.Cluster && string.IsNullOrWhiteSpace(options.PostgresConnectionString))
             throw new InvalidOperationException("Cluster mode needs a PostgreSQL connection string: set AiOps:PostgresConnectionString, ConnectionStrings:Postgres or AIOPS_POSTGRES.");
         builder.Services.AddSingleton(Options.Create(options));
-
         builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection(IngestionOptions.Section));
         builder.Services.Configure<EntityGrainOptions>(builder.Configuration.GetSection(EntityGrainOptions.Section));
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<AiOpsMetrics>();
-
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Limits.MaxRequestBodyBytes);
-        builder.Services.ConfigureHttpJsonOptions(json =>
-        {
-            json.SerializerOptions.Converters.Add(new EntityKindJsonConverter());
-            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
-            json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
-        });
-        builder.Services.AddProblemDetails();
-        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
-        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecuritySchemeTransformer>());
-        builder.Services.AddOpenTelemetry().WithMetrics(m => m
-            .AddMeter(AiOpsMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
-            .AddPrometheusExporter());
+        builder.AddAiOpsServiceDefaults();
 
         // Migrations must be in place before the silo's storage providers start: register first.
         builder.Services.AddHostedService<DatabaseMigrationService>();
         var ingestion = builder.Configuration.GetSection(IngestionOptions.Section).Get<IngestionOptions>() ?? new IngestionOptions();
+        var traces = ServiceDefaults.ExportsTraces(builder.Configuration);
         if (options.Role == ServerRole.FrontEnd)
         {
             if (options.Mode != DeploymentMode.Cluster) throw new InvalidOperationException("AiOps:Role=FrontEnd needs AiOps:Mode=Cluster (a front end joins silos through PostgreSQL membership).");
-            builder.UseOrleansClient(client => ConfigureClient(client, options));
+            builder.UseOrleansClient(client => ConfigureClient(client, options, traces));
         }
         else
         {
-            builder.UseOrleans(silo => ConfigureSilo(silo, options, ingestion));
+            builder.UseOrleans(silo => ConfigureSilo(silo, options, ingestion, traces));
         }
         builder.Services.AddHostedService<BootstrapKeyService>();
         builder.Services.AddAiOpsSecurity();
@@ -86,7 +74,6 @@ public static class ServerExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TelemetryPublisher>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestLog>());
 
-        builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("orleans", tags: ["ready"]);
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromMinutes(2));
         return builder;
     }
@@ -94,8 +81,9 @@ public static class ServerExtensions
     private const string SqliteStorageName = "entities-sqlite";
 
     /// <summary>An API-only front end: an Orleans client whose gateways are the silos in the PostgreSQL membership table.</summary>
-    private static void ConfigureClient(IClientBuilder client, AiOpsOptions options)
+    private static void ConfigureClient(IClientBuilder client, AiOpsOptions options, bool traces)
     {
+        if (traces) client.AddActivityPropagation();
         client.Configure<ClusterOptions>(c =>
         {
             c.ClusterId = options.ClusterId;
@@ -111,8 +99,11 @@ public static class ServerExtensions
         if (options.Dashboard) Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(client);
     }
 
-    private static void ConfigureSilo(ISiloBuilder silo, AiOpsOptions options, IngestionOptions ingestion)
+    private static void ConfigureSilo(ISiloBuilder silo, AiOpsOptions options, IngestionOptions ingestion, bool traces)
     {
+        silo.AddAiOpsGrains();
+        // Grain calls carry the trace context and appear as spans when traces are exported (see ServiceDefaults).
+        if (traces) silo.AddActivityPropagation();
         silo.Configure<ClusterOptions>(c =>
         {
             c.ClusterId = options.ClusterId;
