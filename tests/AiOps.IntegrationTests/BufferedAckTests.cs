@@ -27,7 +27,7 @@ public sealed class BufferedAckTests
     public sealed record JsonObjectArray(System.Text.Json.Nodes.JsonObject[] Events);
 
     [Fact]
-    public async Task A_request_that_does_not_fit_waits_for_the_flush_and_then_both_are_applied()
+    public async Task ARequestThatDoesNotFitWaitsForTheFlushAndThenBothAreApplied()
     {
         await using var app = App(TimeSpan.FromSeconds(20));
         var client = app.CreateClient();
@@ -45,7 +45,7 @@ public sealed class BufferedAckTests
     }
 
     [Fact]
-    public async Task A_request_that_finds_the_buffer_full_past_its_wait_gets_503_and_nothing_of_it_is_applied()
+    public async Task ARequestThatFindsTheBufferFullPastItsWaitGets503AndNothingOfItIsApplied()
     {
         await using var app = App(TimeSpan.FromMilliseconds(100));
         var client = app.CreateClient();

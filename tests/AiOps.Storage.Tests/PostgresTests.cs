@@ -24,7 +24,7 @@ public sealed class PostgresTests(PostgresFixture fixture)
     ];
 
     [Fact]
-    public async Task Migrate_twice_and_concurrently_is_idempotent()
+    public async Task MigrateTwiceAndConcurrentlyIsIdempotent()
     {
         var cs = await fixture.NewDatabaseAsync("migrate");
 
@@ -40,7 +40,7 @@ public sealed class PostgresTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task Two_silos_form_one_cluster_client_connects_and_dead_silo_is_cleaned_up()
+    public async Task TwoSilosFormOneClusterClientConnectsAndDeadSiloIsCleanedUp()
     {
         var cs = await fixture.NewMigratedDatabaseAsync("cluster");
         var a = await SiloHost.StartPostgresSiloAsync(cs, "cluster-a", "silo-a");
@@ -101,7 +101,7 @@ public sealed class PostgresTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task Grain_state_on_postgres_survives_restart_and_meets_etag_contract()
+    public async Task GrainStateOnPostgresSurvivesRestartAndMeetsEtagContract()
     {
         var cs = await fixture.NewMigratedDatabaseAsync("persist");
         var host = await SiloHost.StartPostgresSiloAsync(cs, "persist", "silo-p1");
@@ -133,7 +133,7 @@ public sealed class PostgresTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task Reminder_is_stored_fires_and_is_removed()
+    public async Task ReminderIsStoredFiresAndIsRemoved()
     {
         var cs = await fixture.NewMigratedDatabaseAsync("remind");
         var host = await SiloHost.StartPostgresSiloAsync(cs, "remind", "silo-r");
@@ -157,7 +157,7 @@ public sealed class PostgresTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task AdoNet_stream_delivers_batches_to_implicit_subscriber_and_confirms()
+    public async Task AdoNetStreamDeliversBatchesToImplicitSubscriberAndConfirms()
     {
         var cs = await fixture.NewMigratedDatabaseAsync("streams");
         var host = await SiloHost.StartPostgresSiloAsync(cs, "streams", "silo-s");
@@ -186,7 +186,7 @@ public sealed class PostgresTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task Stream_failure_and_eviction_queries_dead_letter_and_purge()
+    public async Task StreamFailureAndEvictionQueriesDeadLetterAndPurge()
     {
         var cs = await fixture.NewMigratedDatabaseAsync("streamsql");
         await using var connection = new NpgsqlConnection(cs);
@@ -280,7 +280,7 @@ public sealed class PostgresTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task Timestamps_stay_utc_when_database_timezone_is_not_utc()
+    public async Task TimestampsStayUtcWhenDatabaseTimezoneIsNotUtc()
     {
         var cs = await fixture.NewDatabaseAsync("tz");
         var database = new NpgsqlConnectionStringBuilder(cs).Database;

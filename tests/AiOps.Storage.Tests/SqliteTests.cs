@@ -20,7 +20,7 @@ public sealed class SqliteTests : IDisposable
     }
 
     [Fact]
-    public async Task Migrate_twice_creates_directory_uses_wal_and_second_run_is_noop()
+    public async Task MigrateTwiceCreatesDirectoryUsesWalAndSecondRunIsNoop()
     {
         var cs = NewConnectionString("twice");
 
@@ -43,7 +43,7 @@ public sealed class SqliteTests : IDisposable
     }
 
     [Fact]
-    public async Task Concurrent_migrators_on_one_file_apply_each_migration_once()
+    public async Task ConcurrentMigratorsOnOneFileApplyEachMigrationOnce()
     {
         var cs = NewConnectionString("concurrent");
 
@@ -55,7 +55,7 @@ public sealed class SqliteTests : IDisposable
     }
 
     [Fact]
-    public async Task Grain_state_on_sqlite_survives_silo_restart_and_clears()
+    public async Task GrainStateOnSqliteSurvivesSiloRestartAndClears()
     {
         var cs = NewConnectionString("grains");
         await DatabaseMigrator.MigrateSqliteAsync(cs, CancellationToken.None);

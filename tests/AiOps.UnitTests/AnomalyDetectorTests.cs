@@ -6,7 +6,7 @@ public class AnomalyDetectorTests
     private const double Alarm = 0.8;
 
     [Fact]
-    public void Spike_in_seasonal_series_gets_the_top_score()
+    public void SpikeInSeasonalSeriesGetsTheTopScore()
     {
         var y = Synthetic.Seasonal(2000, seed: 1);
         y[1500] += 30; // 15 sigma
@@ -17,7 +17,7 @@ public class AnomalyDetectorTests
     }
 
     [Fact]
-    public void Seasonal_series_without_anomalies_raises_no_alarm()
+    public void SeasonalSeriesWithoutAnomaliesRaisesNoAlarm()
     {
         foreach (var seed in new[] { 2, 3, 4 })
         {
@@ -29,7 +29,7 @@ public class AnomalyDetectorTests
     }
 
     [Fact]
-    public void Level_shift_is_detected_then_relearned()
+    public void LevelShiftIsDetectedThenRelearned()
     {
         var rng = new Random(5);
         var y = new double[2500];
@@ -45,7 +45,7 @@ public class AnomalyDetectorTests
     }
 
     [Fact]
-    public void Trend_change_is_detected()
+    public void TrendChangeIsDetected()
     {
         var rng = new Random(6);
         var y = new double[2000];
@@ -63,7 +63,7 @@ public class AnomalyDetectorTests
     }
 
     [Fact]
-    public void Scores_are_in_unit_interval_and_gaps_are_handled()
+    public void ScoresAreInUnitIntervalAndGapsAreHandled()
     {
         var y = Synthetic.Seasonal(1500, seed: 7);
         var d = new AnomalyDetector();
@@ -81,7 +81,7 @@ public class AnomalyDetectorTests
     }
 
     [Fact]
-    public void Serialization_round_trip_continues_scoring()
+    public void SerializationRoundTripContinuesScoring()
     {
         var y = Synthetic.Seasonal(2000, seed: 8);
         y[1800] += 40;
@@ -106,7 +106,7 @@ public class AnomalyDetectorTests
     }
 
     [Fact]
-    public void Flat_line_and_constant_series_do_not_crash_or_alarm()
+    public void FlatLineAndConstantSeriesDoNotCrashOrAlarm()
     {
         var d = new AnomalyDetector();
         double max = 0;
@@ -117,7 +117,7 @@ public class AnomalyDetectorTests
     }
 
     [Fact]
-    public void TrainNow_needs_history_and_then_trains()
+    public void TrainNowNeedsHistoryAndThenTrains()
     {
         var d = new AnomalyDetector();
         var y = Synthetic.Seasonal(300, seed: 14);
@@ -141,7 +141,7 @@ public class AnomalyDetectorTests
     }
 
     [Fact]
-    public void A_trainer_adopting_at_the_next_point_scores_exactly_like_inline_training()
+    public void ATrainerAdoptingAtTheNextPointScoresExactlyLikeInlineTraining()
     {
         var y = Synthetic.Seasonal(3000, seed: 21);
         y[2200] += 25;
@@ -153,7 +153,7 @@ public class AnomalyDetectorTests
     }
 
     [Fact]
-    public void Background_training_adopts_a_model_while_scoring_goes_on()
+    public void BackgroundTrainingAdoptsAModelWhileScoringGoesOn()
     {
         using var trainer = new BackgroundDetectorTrainer(maxBusyShare: 1.0);
         var d = new AnomalyDetector { Trainer = trainer };
@@ -171,7 +171,7 @@ public class AnomalyDetectorTests
     }
 
     [Fact]
-    public void Background_trainer_steps_down_while_the_rest_of_the_process_keeps_the_cores_busy()
+    public void BackgroundTrainerStepsDownWhileTheRestOfTheProcessKeepsTheCoresBusy()
     {
         // A process CPU clock the test controls: while "saturated" the rest of the process uses every core (and the
         // trainer, busy all the time here, adds one more core's worth).

@@ -37,7 +37,7 @@ public class CliTests : IDisposable
     }
 
     [Fact]
-    public void Detect_single_file_writes_one_scored_row_per_input_row()
+    public void DetectSingleFileWritesOneScoredRowPerInputRow()
     {
         var y = Synthetic.Seasonal(800, seed: 11, period: 288);
         y[700] += 60;
@@ -61,7 +61,7 @@ public class CliTests : IDisposable
     }
 
     [Fact]
-    public void Detect_folder_uses_the_nab_results_layout()
+    public void DetectFolderUsesTheNabResultsLayout()
     {
         var input = Path.Combine(_dir, "data");
         WriteSeries(Path.Combine(input, "catA", "one.csv"), Synthetic.Seasonal(300, seed: 12));
@@ -73,7 +73,7 @@ public class CliTests : IDisposable
     }
 
     [Fact]
-    public void Forecast_writes_point_and_interval_files_of_the_same_shape()
+    public void ForecastWritesPointAndIntervalFilesOfTheSameShape()
     {
         var train = Path.Combine(_dir, "train.csv");
         var lines = new List<string> { "\"V1\",\"V2\"" };
@@ -100,7 +100,7 @@ public class CliTests : IDisposable
     }
 
     [Fact]
-    public void Unknown_command_fails_with_usage_exit_code()
+    public void UnknownCommandFailsWithUsageExitCode()
     {
         Assert.Equal(2, Aiops("frobnicate"));
         Assert.Equal(2, Aiops("detect", "--input", Path.Combine(_dir, "missing.csv"), "--output", Path.Combine(_dir, "x.csv")));

@@ -3,7 +3,7 @@ namespace AiOps.UnitTests;
 public class ForecasterTests
 {
     [Fact]
-    public void Intervals_cover_at_their_nominal_rate_on_generated_series()
+    public void IntervalsCoverAtTheirNominalRateOnGeneratedSeries()
     {
         int n80 = 0, n95 = 0, total = 0;
         for (int seed = 0; seed < 16; seed++)
@@ -30,7 +30,7 @@ public class ForecasterTests
     }
 
     [Fact]
-    public void Trend_is_extrapolated()
+    public void TrendIsExtrapolated()
     {
         var rng = new Random(3);
         var y = Enumerable.Range(0, 1000).Select(t => 100 + 0.5 * t + 10 * Math.Sin(2 * Math.PI * t / 24) + Synthetic.Gaussian(rng)).ToArray();
@@ -41,7 +41,7 @@ public class ForecasterTests
     }
 
     [Fact]
-    public void Long_horizon_with_gaps_gives_ordered_finite_bounds()
+    public void LongHorizonWithGapsGivesOrderedFiniteBounds()
     {
         var y = Synthetic.Seasonal(2000, seed: 9).Select(v => Math.Max(0, v)).ToArray();
         for (int t = 300; t < 340; t++) y[t] = double.NaN;
@@ -60,7 +60,7 @@ public class ForecasterTests
     }
 
     [Fact]
-    public void Short_history_falls_back_to_seasonal_naive()
+    public void ShortHistoryFallsBackToSeasonalNaive()
     {
         var y = Synthetic.Seasonal(60, seed: 10);
         var f = Forecaster.Forecast(y, Synthetic.Start, TimeSpan.FromHours(1), 24, new ForecastOptions { SeasonalPeriod = 24 });
@@ -69,7 +69,7 @@ public class ForecasterTests
     }
 
     [Fact]
-    public void Budget_breach_probability_and_date()
+    public void BudgetBreachProbabilityAndDate()
     {
         var start = new DateTime(2026, 3, 20, 0, 0, 0, DateTimeKind.Utc);
         var pts = Enumerable.Range(1, 240).Select(h => new ForecastPoint(start.AddHours(h), 10, 8, 12, 6, 14)).ToList();
@@ -94,7 +94,7 @@ public class ForecasterTests
     }
 
     [Fact]
-    public void Degenerate_histories_do_not_throw()
+    public void DegenerateHistoriesDoNotThrow()
     {
         var zeros = Forecaster.Forecast(new double[1500], Synthetic.Start, TimeSpan.FromHours(1), 744);
         Assert.All(zeros.Points, p => Assert.Equal(0.0, p.Hi95));
@@ -105,7 +105,7 @@ public class ForecasterTests
     }
 
     [Fact]
-    public void Period_detection_prefers_the_fundamental_over_its_multiples()
+    public void PeriodDetectionPrefersTheFundamentalOverItsMultiples()
     {
         var rng = new Random(4);
         var y = Enumerable.Range(0, 800).Select(t => -0.5 * t + 5 * Math.Sin(2 * Math.PI * t / 24) + rng.NextDouble()).ToArray();

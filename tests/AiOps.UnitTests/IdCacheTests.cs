@@ -6,7 +6,7 @@ namespace AiOps.UnitTests;
 public class IdCacheTests
 {
     [Fact]
-    public void Same_id_gives_the_same_string_and_every_id_its_own_text()
+    public void SameIdGivesTheSameStringAndEveryIdItsOwnText()
     {
         var cache = new IdCache();
         var first = cache.Get("pipeline-42"u8);
@@ -20,7 +20,7 @@ public class IdCacheTests
     }
 
     [Fact]
-    public async Task Concurrent_lookups_never_return_another_ids_text()
+    public async Task ConcurrentLookupsNeverReturnAnotherIdsText()
     {
         var cache = new IdCache();
         var ids = Enumerable.Range(0, IdCache.Slots * 2).Select(i => Encoding.UTF8.GetBytes($"m-{i}")).ToArray();

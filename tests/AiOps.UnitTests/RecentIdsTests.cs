@@ -5,7 +5,7 @@ namespace AiOps.UnitTests;
 public class RecentIdsTests
 {
     [Fact]
-    public void Every_id_in_the_window_is_found_and_older_ids_are_forgotten()
+    public void EveryIdInTheWindowIsFoundAndOlderIdsAreForgotten()
     {
         var ids = new RecentIds(512);
         var rng = new Random(3);
@@ -28,7 +28,7 @@ public class RecentIdsTests
     }
 
     [Fact]
-    public void A_stored_window_reads_back_with_the_same_ids()
+    public void AStoredWindowReadsBackWithTheSameIds()
     {
         var ids = new RecentIds(64);
         for (ulong h = 1; h <= 100; h++) ids.Add(unchecked(h * 0x9E3779B97F4A7C15UL));

@@ -1,5 +1,4 @@
-// Self-contained throwaway PostgreSQL server for tests. Depends only on Npgsql and the BCL so other test
-// projects can link this file (<Compile Include="..\AiOps.Storage.Tests\PostgresServer.cs" />).
+// Self-contained throwaway PostgreSQL server for tests and benches (the shared test-infrastructure project).
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
