@@ -20,6 +20,7 @@ public static class GrainsHosting
         services.TryAddSingleton<IngestionProgress>();
         services.TryAddSingleton<IngestCheckpoints>();
         services.TryAddSingleton<AlertingMetrics>();
+        services.TryAddSingleton<Detection.GrainMetrics>();
         services.AddOptions<EntityGrainOptions>().Bind(silo.Configuration.GetSection(EntityGrainOptions.Section));
         services.AddOptions<AlertingOptions>().Bind(silo.Configuration.GetSection(AlertingOptions.Section));
         return silo;

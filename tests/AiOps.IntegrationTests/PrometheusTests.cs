@@ -53,6 +53,10 @@ public sealed class PrometheusTests
         var exposition = await scrape.Content.ReadAsStringAsync();
         Assert.Contains("# TYPE aiops_telemetry_events_accepted_total counter", exposition);
         Assert.Contains("# TYPE aiops_telemetry_stream_backlog gauge", exposition);
+        // Instruments recorded inside the grains come from the same meter factory (created with the first grain that scores).
+        await Eventually.Until(async () => await reader.GetStringAsync("/metrics"),
+            text => text.Contains("aiops_anomaly_points_scored_total") && text.Contains("# TYPE aiops_anomaly_training_share gauge"),
+            because: "points scored by the grains' detectors on /metrics");
         var check = await PrometheusServer.CheckMetricsAsync(exposition);
         if (check is { } c)
             Assert.True(c.Parsed, $"promtool check metrics could not parse the exposition (exit {c.ExitCode}):\n{c.Output}");

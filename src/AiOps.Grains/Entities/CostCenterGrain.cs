@@ -137,6 +137,7 @@ public sealed class CostCenterGrain(
         var toMonthEnd = Math.Max(1, (int)Math.Ceiling((monthEnd - forecastStart).TotalHours));
         var steps = Math.Max(horizonHours, toMonthEnd);
         var atPoints = cost.Points;
+        var metrics = Metrics;
         var id = Id;
         var log = _log;
         _pending = BackgroundDetectorTrainer.Shared.Run(() =>
@@ -145,7 +146,7 @@ public sealed class CostCenterGrain(
             {
                 var sw = Stopwatch.StartNew();
                 var forecast = Forecaster.Forecast(history, historyStart, TimeSpan.FromHours(1), steps);
-                GrainMetrics.ForecastTraining.Record(sw.Elapsed.TotalMilliseconds);
+                metrics.ForecastTraining.Record(sw.Elapsed.TotalMilliseconds);
                 return new ForecastRun(forecast, now, forecastStart, history.Length, atPoints);
             }
             catch (Exception ex)

@@ -50,6 +50,11 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     }
 
     protected abstract EntityKind Kind { get; }
+
+    private GrainMetrics? _metrics;
+
+    /// <summary>The host's grain instruments (resolved once per activation; no constructor change for the kinds).</summary>
+    protected GrainMetrics Metrics => _metrics ??= ServiceProvider.GetRequiredService<GrainMetrics>();
     protected EntityGrainOptions Options => _options;
     protected TimeProvider Time { get; }
     protected EntityState State => _state.State;
@@ -357,7 +362,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         }
         if (_scoredInBatch > 0)
         {
-            GrainMetrics.PointsScored.Add(_scoredInBatch); // once per batch: a counter update per point cost more than the bookkeeping around it
+            Metrics.PointsScored.Add(_scoredInBatch); // once per batch: a counter update per point cost more than the bookkeeping around it
             _scoredInBatch = 0;
         }
         if (segments is { Length: >= 2 } && segments[^2] > covered)
@@ -388,7 +393,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             if (i < 0)
             {
                 State.OpenAnomalies.Add(new OpenAnomaly(p.Metric, at, at, score, p.Value, 1));
-                GrainMetrics.AnomaliesDetected.Add(1, new KeyValuePair<string, object?>("kind", Kind.ToWire()));
+                Metrics.AnomaliesDetected.Add(1, new KeyValuePair<string, object?>("kind", Kind.ToWire()));
                 Signal(AnomalySignal(p, series, score, firing: true));
             }
             else
