@@ -61,7 +61,13 @@ public sealed class ValueGrain(
         return Task.FromResult(new EntityPage(items, all.Count, offset, limit));
     }
 
-    public Task<ValueReport> GetReportAsync()
+    public async Task<ValueReport> GetReportAsync()
+    {
+        var allocation = await GrainFactory.GetGrain<AiOps.Abstractions.Focus.IFocusCatalogGrain>(AiOps.Abstractions.Focus.IFocusCatalogGrain.DefaultKey).GetAllocationsAsync(3);
+        return (await BuildReportAsync()) with { CostAllocation = allocation };
+    }
+
+    private Task<ValueReport> BuildReportAsync()
     {
         var now = time.GetUtcNow();
         var month = EntityGrain.MonthKey(now.ToUnixTimeMilliseconds());
