@@ -63,12 +63,33 @@ internal sealed class CostAllocator
                 if (!rule.Matches(row, tags)) continue;
                 model ??= rule.Rule.Model;
                 pipeline ??= rule.Rule.Pipeline;
-                costCenter ??= rule.Rule.CostCenter ?? (rule.CostCenterTag >= 0 ? tags[rule.CostCenterTag] : null);
+                costCenter ??= rule.Rule.CostCenter ?? (rule.CostCenterTag >= 0 && tags[rule.CostCenterTag] is { } label ? AsId(label) : null);
                 break;
             }
         }
         if (costCenter is null && _defaults.TryGetValue(row.BillingAccountId, out var fallback)) costCenter = fallback;
         return new Allocation(costCenter, model, pipeline, model is not null || pipeline is not null || costCenter is not null);
+    }
+
+    private readonly Dictionary<string, string> _ids = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A free-form tag value (a team or business-unit label) as an entity id: characters outside the id alphabet become
+    /// '-', at most 128 characters, "x" in front of a value that does not start with a letter or digit.
+    /// </summary>
+    internal string AsId(string label)
+    {
+        if (_ids.TryGetValue(label, out var id)) return id;
+        if (AiOps.Abstractions.Limits.IsValidId(label)) id = label;
+        else
+        {
+            var chars = label.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or ':' or '@' ? c : '-').ToArray();
+            id = new string(chars);
+            if (id.Length == 0 || !char.IsAsciiLetterOrDigit(id[0])) id = "x" + id;
+            if (id.Length > AiOps.Abstractions.Limits.MaxIdLength) id = id[..AiOps.Abstractions.Limits.MaxIdLength];
+        }
+        if (_ids.Count < 100_000) _ids[label] = id;
+        return id;
     }
 
     private sealed record CompiledRule(AllocationRule Rule, int TagIndex, int CostCenterTag)

@@ -111,6 +111,8 @@ public sealed class FocusImportTests
         var pathRows = file.InPeriod(Month).Where(r => r["Tags"].Contains("\"application\": \"BrightPathMatrix\"")).Sum(FocusFile.Cost);
         Assert.Equal(pathRows, (double)sept["byModel"]!["brightpath"]!, 9);
         Assert.Equal((double)sept["unallocated"]!, (double)sept["byCostCenter"]!["unallocated"]!, 12);
+        // A team label that is not an id ("Des MoinesIT") becomes one.
+        Assert.NotNull(sept["byCostCenter"]!["Des-MoinesIT"]);
 
         var fileTotal = file.Rows.Sum(FocusFile.Cost);
         var targets = summaries.Values.SelectMany(Targets).ToList();
