@@ -37,7 +37,8 @@ public static class FocusBench
                 var expected = Generate(path, n);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"generated {n:N0} rows, {new FileInfo(path).Length / (1024.0 * 1024):F0} MiB in {gen.Elapsed.TotalSeconds:F1} s ({path})"));
-                results.Add(await ImportAsync(path, n, expected, Path.Combine(dir, $"data-{n}")));
+                if (args.Get("read-only") is null) results.Add(await ImportAsync(path, n, expected, Path.Combine(dir, $"data-{n}")));
+                for (var round = 0; round < args.Int("read-rounds", 1); round++) results.Add(await ReadOnlyAsync(path, n));
                 File.Delete(path);
             }
             Console.WriteLine();
@@ -80,9 +81,29 @@ public static class FocusBench
         if (Math.Abs(billed - expectedBilled) > 1e-6 * Math.Abs(expectedBilled))
             throw new InvalidOperationException($"billed cost {billed} differs from the generated {expectedBilled}");
         return string.Create(CultureInfo.InvariantCulture,
-            $"{rows,10:N0} rows: {rows / seconds,9:N0} rows/s end to end ({seconds:F1} s, server-side {(double)reply["seconds"]!:F1} s); " +
+            $"{rows,10:N0} rows: {rows / seconds,9:N0} rows/s end to end ({seconds:F1} s, server-side {(double)reply["seconds"]!:F1} s, of which reading {(double)reply["readSeconds"]!:F1} s); " +
             $"server peak working set (VmHWM) {idle:F0} MiB before, {peak:F0} MiB after; {points:N0} cost points sent; " +
             $"mapped {(long)reply["rowsMapped"]!:N0}, unmapped {(long)reply["rowsUnmapped"]!:N0}, rejected {(long)reply["rowsRejected"]!:N0}");
+    }
+
+    /// <summary>The reader alone, in this process, from the file: what the import costs before any grain or HTTP.</summary>
+    private static async Task<string> ReadOnlyAsync(string path, int rows)
+    {
+        var allocator = new AiOps.Server.Focus.CostAllocator(new AiOps.Abstractions.Focus.CostAllocationRules
+        {
+            Rules =
+            [
+                new() { Match = new() { TagKey = "application", TagValue = "app-3" }, Model = "model-app-3" },
+                new() { Match = new() { ServiceName = "service-07" }, Pipeline = "etl-07" },
+                new() { Match = new() { TagKey = "business_unit" }, CostCenterFromTag = "business_unit" },
+            ],
+        });
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        var clock = Stopwatch.StartNew();
+        var read = await new AiOps.Server.Focus.FocusCsvReader(allocator, DateTimeOffset.UtcNow).ReadAsync(file, CancellationToken.None);
+        var seconds = clock.Elapsed.TotalSeconds;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{rows,10:N0} rows: {rows / seconds,9:N0} rows/s reader only, in process ({seconds:F2} s; {read.Periods.Sum(p => p.Lines.Count):N0} cost lines)");
     }
 
     /// <summary>Peak resident set size of a process (Linux /proc VmHWM), MiB.</summary>

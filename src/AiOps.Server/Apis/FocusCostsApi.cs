@@ -34,7 +34,8 @@ public sealed record FocusImportResponse(
     IReadOnlyList<FocusRowRejection> Rejections,
     IReadOnlyList<FocusPeriodResult> Periods,
     int RulesVersion,
-    double Seconds);
+    double Seconds,
+    double ReadSeconds);
 
 /// <summary>Totals of one billing period over its billing accounts, as their latest imports left them.</summary>
 public sealed record FocusSummaryResponse(
@@ -155,6 +156,7 @@ public static class FocusCostsApi
             if (gzip) await body.DisposeAsync();
         }
 
+        var readSeconds = clock.Elapsed.TotalSeconds;
         var imported = read.RowsRead - read.RowsRejected;
         if (imported == 0)
         {
@@ -178,7 +180,7 @@ public static class FocusCostsApi
                 "No billing period could be applied; nothing was. Retry the import later.", null);
 
         return TypedResults.Ok(new FocusImportResponse(read.RowsRead, imported, read.RowsMapped, read.RowsUnmapped, read.RowsRejected,
-            read.RejectedByReason, read.Rejections, periods, rules.Version, clock.Elapsed.TotalSeconds));
+            read.RejectedByReason, read.Rejections, periods, rules.Version, clock.Elapsed.TotalSeconds, readSeconds));
     }
 
     private static async Task<Results<Ok<FocusSummaryResponse>, ValidationProblem, ProblemHttpResult>> SummaryAsync(

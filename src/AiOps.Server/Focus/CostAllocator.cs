@@ -51,6 +51,7 @@ internal sealed class CostAllocator
     /// <summary>The tag keys allocation looks at; the reader fills a value per key (null: the row lacks it).</summary>
     public string[] TagKeys { get; }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public Allocation Allocate(in FocusRowView row, ReadOnlySpan<string?> tags)
     {
         var model = tags[0];
@@ -94,6 +95,7 @@ internal sealed class CostAllocator
 
     private sealed record CompiledRule(AllocationRule Rule, int TagIndex, int CostCenterTag)
     {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public bool Matches(in FocusRowView row, ReadOnlySpan<string?> tags)
         {
             var m = Rule.Match;

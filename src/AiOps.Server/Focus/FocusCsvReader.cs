@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -51,6 +52,7 @@ internal sealed class PeriodAccumulator(string billingAccountId, long periodStar
     public readonly Dictionary<string, double> ByPipeline = new(StringComparer.Ordinal);
     public readonly Dictionary<(EntityKind Kind, string Id, string Service, long Day), double> Lines = [];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // the per-row path: optimised from the first row of a fresh process
     public static void Add(Dictionary<string, double> map, string key, double amount)
     {
         if (map.Count >= FocusLimits.MaxBreakdownKeys && !map.ContainsKey(key)) key = FocusLimits.Other;
@@ -210,6 +212,7 @@ internal sealed class FocusCsvReader
         if (_result.Rejections.Count < FocusLimits.MaxRejectionsReported) _result.Rejections.Add(new FocusRowRejection(row, column, reason));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // the per-row path: optimised from the first row of a fresh process
     private void Process(SepReader.Row row, long number)
     {
         _result.RowsRead++;
@@ -356,10 +359,12 @@ internal sealed class FocusCsvReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // the per-row path: optimised from the first row of a fresh process
     private static bool TryNumber(ReadOnlySpan<char> text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && Limits.IsValidValue(value);
 
     /// <summary>Reads the Tags JSON object, keeping the values of the keys allocation looks at. False: not a JSON object.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // the per-row path: optimised from the first row of a fresh process
     private bool TryReadTags(ReadOnlySpan<char> json)
     {
         var max = Encoding.UTF8.GetMaxByteCount(json.Length);
@@ -410,6 +415,7 @@ internal static class FocusTimestamps
 {
     public static readonly long MinMs = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // the per-row path: optimised from the first row of a fresh process
     public static bool TryParse(ReadOnlySpan<char> s, out long ms)
     {
         ms = 0;
@@ -441,16 +447,26 @@ internal static class FocusTimestamps
 }
 
 /// <summary>Interns short strings read from spans (services, accounts, tag values), up to a capacity.</summary>
-internal sealed class StringPool(int capacity)
+internal sealed class StringPool
 {
-    private readonly Dictionary<string, string> _map = new(StringComparer.Ordinal);
+    private readonly int _capacity;
 
+    public StringPool(int capacity)
+    {
+        _capacity = capacity;
+        _map = new Dictionary<string, string>(StringComparer.Ordinal);
+        _lookup = _map.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    private readonly Dictionary<string, string> _map;
+    private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // the per-row path: optimised from the first row of a fresh process
     public string Get(ReadOnlySpan<char> s)
     {
-        var lookup = _map.GetAlternateLookup<ReadOnlySpan<char>>();
-        if (lookup.TryGetValue(s, out var known)) return known;
+        if (_lookup.TryGetValue(s, out var known)) return known;
         var str = s.ToString();
-        if (_map.Count < capacity) _map[str] = str;
+        if (_map.Count < _capacity) _map[str] = str;
         return str;
     }
 }
