@@ -66,24 +66,29 @@ public static class FocusBench
         (await http.PutAsync("/api/v1/costs/allocation-rules", new StringContent(rules, Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
         var idle = Hwm(server.Pid);
 
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
-        var content = new StreamContent(file, 1 << 20);
-        content.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
-        var clock = Stopwatch.StartNew();
-        using var response = await http.PostAsync("/api/v1/costs/focus", content);
-        var seconds = clock.Elapsed.TotalSeconds;
-        var body = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"import failed: {(int)response.StatusCode} {body}");
-        var peak = Hwm(server.Pid);
-        var reply = JsonNode.Parse(body)!;
-        var billed = reply["periods"]!.AsArray().Sum(p => (double)p!["billedCost"]!);
-        var points = reply["periods"]!.AsArray().Sum(p => (int)p!["pointsSent"]!);
-        if (Math.Abs(billed - expectedBilled) > 1e-6 * Math.Abs(expectedBilled))
-            throw new InvalidOperationException($"billed cost {billed} differs from the generated {expectedBilled}");
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{rows,10:N0} rows: {rows / seconds,9:N0} rows/s end to end ({seconds:F1} s, server-side {(double)reply["seconds"]!:F1} s, of which reading {(double)reply["readSeconds"]!:F1} s); " +
-            $"server peak working set (VmHWM) {idle:F0} MiB before, {peak:F0} MiB after; {points:N0} cost points sent; " +
-            $"mapped {(long)reply["rowsMapped"]!:N0}, unmapped {(long)reply["rowsUnmapped"]!:N0}, rejected {(long)reply["rowsRejected"]!:N0}");
+        var lines = new List<string>();
+        foreach (var attempt in new[] { "first import", "re-import (replaces itself)" })
+        {
+            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
+            var content = new StreamContent(file, 1 << 20);
+            content.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
+            var clock = Stopwatch.StartNew();
+            using var response = await http.PostAsync("/api/v1/costs/focus", content);
+            var seconds = clock.Elapsed.TotalSeconds;
+            var body = await response.Content.ReadAsStringAsync();
+            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"import failed: {(int)response.StatusCode} {body}");
+            var peak = Hwm(server.Pid);
+            var reply = JsonNode.Parse(body)!;
+            var billed = reply["periods"]!.AsArray().Sum(p => (double)p!["billedCost"]!);
+            var points = reply["periods"]!.AsArray().Sum(p => (int)p!["pointsSent"]!);
+            if (Math.Abs(billed - expectedBilled) > 1e-6 * Math.Abs(expectedBilled))
+                throw new InvalidOperationException($"billed cost {billed} differs from the generated {expectedBilled}");
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{rows,10:N0} rows, {attempt}: {rows / seconds,9:N0} rows/s end to end ({seconds:F1} s, server-side {(double)reply["seconds"]!:F1} s, of which reading {(double)reply["readSeconds"]!:F1} s); " +
+                $"server peak working set (VmHWM) {idle:F0} MiB before, {peak:F0} MiB after; {points:N0} cost points sent; " +
+                $"mapped {(long)reply["rowsMapped"]!:N0}, unmapped {(long)reply["rowsUnmapped"]!:N0}, rejected {(long)reply["rowsRejected"]!:N0}"));
+        }
+        return string.Join(Environment.NewLine, lines);
     }
 
     /// <summary>The reader alone, in this process, from the file: what the import costs before any grain or HTTP.</summary>

@@ -47,9 +47,21 @@ public sealed class FocusPeriodGrain(
         }
 
         var generation = state.State.Generation + 1;
+        var summary = import.Summary with { Generation = generation, ImportedAt = time.GetUtcNow().UtcDateTime };
+        List<FocusCostLine> lines = [.. import.Lines];
+        if (Differences(key, generation, state.State.Lines, lines, summary.Currency).Count == 0)
+        {
+            // Nothing to send (the same file again): commit at once, one write instead of pending + commit.
+            state.State.Lines = lines;
+            state.State.Summary = summary;
+            state.State.Generation = generation;
+            await state.WriteStateAsync();
+            _committed = summary;
+            return new FocusPeriodOutcome(true, generation, generation > 1, 0, resent);
+        }
         state.State.PendingGeneration = generation;
-        state.State.PendingLines = [.. import.Lines];
-        state.State.PendingSummary = import.Summary with { Generation = generation, ImportedAt = time.GetUtcNow().UtcDateTime };
+        state.State.PendingLines = lines;
+        state.State.PendingSummary = summary;
         await state.WriteStateAsync();
 
         var sent = await SendPendingAsync(key);

@@ -179,6 +179,25 @@ public sealed class FocusImportTests
     }
 
     [Fact]
+    public async Task TheLedgerSurvivesARestartSoAReImportStillChangesNothing()
+    {
+        var data = TempDirectory.Create("aiops-focus-restart");
+        var csv = await File.ReadAllTextAsync(FocusFile.SamplePath);
+        await using (var app = new AiOpsAppFactory(data))
+            await ImportAsync(app.CreateClient(), csv);
+
+        await using var again = new AiOpsAppFactory(data);
+        var client = again.CreateClient();
+        var reply = await ImportAsync(client, csv);
+        Assert.All(reply["periods"]!.AsArray(), p =>
+        {
+            Assert.Equal(2, (int)p!["generation"]!);
+            Assert.Equal(0, (int)p["pointsSent"]!);
+        });
+        AssertFileTotals(FocusFile.Sample(), await SummaryAsync(client, Month), Month);
+    }
+
+    [Fact]
     public async Task GzipBodiesImportTheSameTotals()
     {
         await using var app = new AiOpsAppFactory();
