@@ -224,12 +224,12 @@ internal sealed class FocusCsvReader
 
         var billedText = Col(row, _billed);
         if (IsNull(billedText)) { Reject(number, "BilledCost", "is required"); return; }
-        if (!TryNumber(billedText, out var billed)) { Reject(number, "BilledCost", "is not a number"); return; }
+        if (!TryNumber(billedText, out var billed)) { RejectNumber(number, "BilledCost", billed); return; }
         double effective = 0, list = 0;
         var text = Col(row, _effective);
-        if (!IsNull(text) && !TryNumber(text, out effective)) { Reject(number, "EffectiveCost", "is not a number"); return; }
+        if (!IsNull(text) && !TryNumber(text, out effective)) { RejectNumber(number, "EffectiveCost", effective); return; }
         text = Col(row, _list);
-        if (!IsNull(text) && !TryNumber(text, out list)) { Reject(number, "ListCost", "is not a number"); return; }
+        if (!IsNull(text) && !TryNumber(text, out list)) { RejectNumber(number, "ListCost", list); return; }
 
         var accountText = Col(row, _account);
         if (IsNull(accountText)) { Reject(number, "BillingAccountId", "is required"); return; }
@@ -360,8 +360,15 @@ internal sealed class FocusCsvReader
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // the per-row path: optimised from the first row of a fresh process
-    private static bool TryNumber(ReadOnlySpan<char> text, out double value) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && Limits.IsValidValue(value);
+    private static bool TryNumber(ReadOnlySpan<char> text, out double value)
+    {
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return Limits.IsValidValue(value);
+        value = double.NaN;
+        return false;
+    }
+
+    private void RejectNumber(long row, string column, double value) =>
+        Reject(row, column, double.IsNaN(value) ? "is not a number" : "is beyond ±1e15");
 
     /// <summary>Reads the Tags JSON object, keeping the values of the keys allocation looks at. False: not a JSON object.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // the per-row path: optimised from the first row of a fresh process

@@ -229,12 +229,14 @@ public sealed class FocusImportTests
         rows[7]["Tags"] = "{not json";
         rows[9]["BilledCost"] = "NULL";
         rows[11]["Tags"] = """{"aiops-model": "has a space"}""";
-        var bad = new HashSet<int> { 2, 5, 7, 9, 11 };
+        rows[13]["EffectiveCost"] = "1e16";
+        var bad = new HashSet<int> { 2, 5, 7, 9, 11, 13 };
         var reply = await ImportAsync(client, file.Write());
         Assert.Equal(1000, (long)reply["rowsRead"]!);
-        Assert.Equal(5, (long)reply["rowsRejected"]!);
+        Assert.Equal(6, (long)reply["rowsRejected"]!);
         var rejections = reply["rejections"]!.AsArray().Select(x => ((long)x!["row"]!, (string)x["column"]!)).ToList();
-        Assert.Equal([(3L, "BilledCost"), (6L, "ChargePeriodStart"), (8L, "Tags"), (10L, "BilledCost"), (12L, "Tags")], rejections);
+        Assert.Equal([(3L, "BilledCost"), (6L, "ChargePeriodStart"), (8L, "Tags"), (10L, "BilledCost"), (12L, "Tags"), (14L, "EffectiveCost")], rejections);
+        Assert.Equal(1, (long)reply["rejectedByReason"]!["EffectiveCost: is beyond ±1e15"]!);
         Assert.Equal(1, (long)reply["rejectedByReason"]!["BilledCost: is not a number"]!);
         Assert.Equal(1, (long)reply["rejectedByReason"]!["BilledCost: is required"]!);
 
