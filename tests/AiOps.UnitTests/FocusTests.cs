@@ -131,4 +131,41 @@ public class FocusTests
             reader.ReadAsync(new MemoryStream("BilledCost,BillingAccountId,ChargePeriodStart,ServiceName\n1,A,2024-09-01,EC2\n"u8.ToArray()), CancellationToken.None));
         Assert.Equal("BillingPeriodStart", ex.Field);
     }
+
+    [Fact]
+    public async Task AShortRowIsRejectedAndTheFileGoesOn()
+    {
+        var reader = new FocusCsvReader(new CostAllocator(new CostAllocationRules()), DateTimeOffset.UtcNow);
+        var result = await reader.ReadAsync(new MemoryStream(Encoding.UTF8.GetBytes(
+            "BilledCost,BillingAccountId,BillingPeriodStart,ChargePeriodStart,ServiceName\n1,A,2024-09-01,2024-09-02\n2,A,2024-09-01,2024-09-02,EC2\n")), CancellationToken.None);
+        Assert.Equal(new FocusRowRejection(1, "row", "has 4 columns; the header has 5"), Assert.Single(result.Rejections));
+        Assert.Equal(2.0, Assert.Single(result.Periods).Billed);
+    }
+
+    [Fact]
+    public async Task MoreBillingPeriodsThanTheLimitRejectTheWholeFile()
+    {
+        var csv = new StringBuilder("BilledCost,BillingAccountId,BillingPeriodStart,ChargePeriodStart,ServiceName\n");
+        for (var i = 0; i <= FocusLimits.MaxPeriods; i++) csv.Append($"1,acct-{i},2024-09-01,2024-09-02,EC2\n");
+        var reader = new FocusCsvReader(new CostAllocator(new CostAllocationRules()), DateTimeOffset.UtcNow);
+        var ex = await Assert.ThrowsAsync<FocusFileException>(() => reader.ReadAsync(new MemoryStream(Encoding.UTF8.GetBytes(csv.ToString())), CancellationToken.None));
+        Assert.Equal("BillingPeriodStart", ex.Field);
+    }
+
+    [Fact]
+    public async Task MoreDistinctCostLinesThanTheLimitRejectTheWholeFile()
+    {
+        // Distinct (entity, service, day) lines: 5,000 days × 101 services = 505,000 > 500,000.
+        var csv = new StringBuilder("BilledCost,BillingAccountId,BillingPeriodStart,ChargePeriodStart,ServiceName\n");
+        var day = new DateTime(2001, 1, 1);
+        for (var d = 0; d < 5_000; d++)
+        {
+            var date = day.AddDays(d).ToString("yyyy-MM-dd");
+            for (var s = 0; s < 101; s++) csv.Append("1,A,2024-09-01,").Append(date).Append(",s").Append(s).Append('\n');
+        }
+        var reader = new FocusCsvReader(new CostAllocator(new CostAllocationRules()), DateTimeOffset.UtcNow);
+        var ex = await Assert.ThrowsAsync<FocusFileException>(() => reader.ReadAsync(new MemoryStream(Encoding.UTF8.GetBytes(csv.ToString())), CancellationToken.None));
+        Assert.Equal("body", ex.Field);
+        Assert.Contains("500000", ex.Message.Replace(",", ""));
+    }
 }

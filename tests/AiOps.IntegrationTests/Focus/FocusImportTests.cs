@@ -99,6 +99,7 @@ public sealed class FocusImportTests
         Assert.Equal(1000, (long)first["rowsMapped"]! + (long)first["rowsUnmapped"]!);
         Assert.True((long)first["rowsUnmapped"]! > 0, "some rows of the sample match no rule");
         Assert.All(first["periods"]!.AsArray(), p => Assert.False((bool)p!["replaced"]!));
+        Assert.Equal(1, (int)first["rulesVersion"]!);
 
         var summaries = new Dictionary<string, JsonNode>();
         foreach (var month in file.Months)
@@ -230,12 +231,15 @@ public sealed class FocusImportTests
         rows[9]["BilledCost"] = "NULL";
         rows[11]["Tags"] = """{"aiops-model": "has a space"}""";
         rows[13]["EffectiveCost"] = "1e16";
-        var bad = new HashSet<int> { 2, 5, 7, 9, 11, 13 };
+        rows[15]["ChargePeriodStart"] = DateTime.UtcNow.AddDays(3).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        rows[17]["BillingCurrency"] = "EUR";
+        var bad = new HashSet<int> { 2, 5, 7, 9, 11, 13, 15, 17 };
         var reply = await ImportAsync(client, file.Write());
         Assert.Equal(1000, (long)reply["rowsRead"]!);
-        Assert.Equal(6, (long)reply["rowsRejected"]!);
+        Assert.Equal(8, (long)reply["rowsRejected"]!);
         var rejections = reply["rejections"]!.AsArray().Select(x => ((long)x!["row"]!, (string)x["column"]!)).ToList();
-        Assert.Equal([(3L, "BilledCost"), (6L, "ChargePeriodStart"), (8L, "Tags"), (10L, "BilledCost"), (12L, "Tags"), (14L, "EffectiveCost")], rejections);
+        Assert.Equal([(3L, "BilledCost"), (6L, "ChargePeriodStart"), (8L, "Tags"), (10L, "BilledCost"), (12L, "Tags"), (14L, "EffectiveCost"), (16L, "ChargePeriodStart"), (18L, "BillingCurrency")], rejections);
+        Assert.Equal(1, (long)reply["rejectedByReason"]!["ChargePeriodStart: is in the future"]!);
         Assert.Equal(1, (long)reply["rejectedByReason"]!["EffectiveCost: is beyond ±1e15"]!);
         Assert.Equal(1, (long)reply["rejectedByReason"]!["BilledCost: is not a number"]!);
         Assert.Equal(1, (long)reply["rejectedByReason"]!["BilledCost: is required"]!);
