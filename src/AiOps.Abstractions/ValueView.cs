@@ -68,7 +68,7 @@ public sealed record ValueReport
     [Id(20)] public long EventsApplied { get; init; }
     [Id(21)] public string Currency { get; init; } = "USD";
     /// <summary>FOCUS imports: cost per model, pipeline and team of the latest billing periods, with the unallocated share.</summary>
-    [Id(22)] public IReadOnlyList<Focus.CostAllocationView> CostAllocation { get; init; } = [];
+    [Id(24)] public IReadOnlyList<Focus.CostAllocationView> CostAllocation { get; init; } = [];
 }
 
 [GenerateSerializer, Immutable, Alias("aiops.EntityPage")]

@@ -410,9 +410,9 @@ internal sealed class FocusCsvReader
             }
             return reader.TokenType == JsonTokenType.EndObject && !reader.Read();
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            return false;
+            return false; // InvalidOperationException: e.g. a lone surrogate escape, which ValueTextEquals and CopyString refuse
         }
     }
 }

@@ -233,12 +233,13 @@ public sealed class FocusImportTests
         rows[13]["EffectiveCost"] = "1e16";
         rows[15]["ChargePeriodStart"] = DateTime.UtcNow.AddDays(3).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
         rows[17]["BillingCurrency"] = "EUR";
-        var bad = new HashSet<int> { 2, 5, 7, 9, 11, 13, 15, 17 };
+        rows[19]["Tags"] = """{"aiops-\ud800": "x", "\udc00": "y"}"""; // lone surrogate escapes
+        var bad = new HashSet<int> { 2, 5, 7, 9, 11, 13, 15, 17, 19 };
         var reply = await ImportAsync(client, file.Write());
         Assert.Equal(1000, (long)reply["rowsRead"]!);
-        Assert.Equal(8, (long)reply["rowsRejected"]!);
+        Assert.Equal(9, (long)reply["rowsRejected"]!);
         var rejections = reply["rejections"]!.AsArray().Select(x => ((long)x!["row"]!, (string)x["column"]!)).ToList();
-        Assert.Equal([(3L, "BilledCost"), (6L, "ChargePeriodStart"), (8L, "Tags"), (10L, "BilledCost"), (12L, "Tags"), (14L, "EffectiveCost"), (16L, "ChargePeriodStart"), (18L, "BillingCurrency")], rejections);
+        Assert.Equal([(3L, "BilledCost"), (6L, "ChargePeriodStart"), (8L, "Tags"), (10L, "BilledCost"), (12L, "Tags"), (14L, "EffectiveCost"), (16L, "ChargePeriodStart"), (18L, "BillingCurrency"), (20L, "Tags")], rejections);
         Assert.Equal(1, (long)reply["rejectedByReason"]!["ChargePeriodStart: is in the future"]!);
         Assert.Equal(1, (long)reply["rejectedByReason"]!["EffectiveCost: is beyond ±1e15"]!);
         Assert.Equal(1, (long)reply["rejectedByReason"]!["BilledCost: is not a number"]!);
