@@ -8,6 +8,7 @@ using AiOps.Bench;
 //   dotnet run -c Release --project bench/AiOps.Bench -- crash
 //   dotnet run -c Release --project bench/AiOps.Bench -- alert-latency [--max-rate 300000] [--probes 120] [--shares 0,10,50]
 //   dotnet run -c Release --project bench/AiOps.Bench -- cluster [--events 1000000] [--silos 1,3] [--soak-minutes 10 --soak-share 50]
+//   dotnet run -c Release --project bench/AiOps.Bench -- focus [--rows 5000000] [--baseline-rows 500000]
 var command = args.FirstOrDefault() ?? "help";
 var options = BenchArgs.Parse(args.Skip(1).ToArray());
 return command switch
@@ -18,6 +19,7 @@ return command switch
     "crash" => await CrashBench.RunAsync(options),
     "alert-latency" => await AlertLatencyBench.RunAsync(options),
     "cluster" => await ClusterBench.RunAsync(options),
+    "focus" => await FocusBench.RunAsync(options),
     _ => Usage(),
 };
 

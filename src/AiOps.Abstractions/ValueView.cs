@@ -71,6 +71,8 @@ public sealed record ValueReport
     /// <summary>All active alerts, counted in the alert index (the one owner of alert state), and by severity.</summary>
     [Id(22)] public int OpenAlerts { get; init; }
     [Id(23)] public IReadOnlyDictionary<string, int> OpenAlertsBySeverity { get; init; } = new Dictionary<string, int>();
+    /// <summary>FOCUS imports: cost per model, pipeline and team of the latest billing periods, with the unallocated share.</summary>
+    [Id(24)] public IReadOnlyList<Focus.CostAllocationView> CostAllocation { get; init; } = [];
 }
 
 [GenerateSerializer, Immutable, Alias("aiops.EntityPage")]

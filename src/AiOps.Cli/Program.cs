@@ -11,6 +11,7 @@ var commands = new ICommand[]
     new KeysCreateCommand(),
     new KeysListCommand(),
     new KeysRevokeCommand(),
+    new ImportFocusCommand(),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

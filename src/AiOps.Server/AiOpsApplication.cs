@@ -28,6 +28,7 @@ public static class AiOpsApplication
         app.MapValueApi();
         app.MapKeysApi();
         app.MapAlertsApi();
+        app.MapFocusCostsApi();
         var deployment = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AiOpsOptions>>().Value;
         if (deployment.Mode == DeploymentMode.Cluster && deployment.Dashboard)
         {

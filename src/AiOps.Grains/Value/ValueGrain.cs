@@ -66,7 +66,8 @@ public sealed class ValueGrain(
         // Alert counts come from the alert index, the one owner of alert state: the entities' own anomaly episodes
         // only decide when to signal, and counted here they disagreed with the alert list (silences, manual resolves).
         var active = await GrainFactory.GetGrain<Abstractions.Alerts.IAlertIndexGrain>(Abstractions.Alerts.IAlertIndexGrain.DefaultKey).GetActiveCountsAsync();
-        return Report(active);
+        var allocation = await GrainFactory.GetGrain<AiOps.Abstractions.Focus.IFocusCatalogGrain>(AiOps.Abstractions.Focus.IFocusCatalogGrain.DefaultKey).GetAllocationsAsync(3);
+        return Report(active) with { CostAllocation = allocation };
     }
 
     private ValueReport Report(Abstractions.Alerts.OpenAlertCount[] active)

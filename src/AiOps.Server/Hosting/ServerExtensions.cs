@@ -50,6 +50,7 @@ public static class ServerExtensions
         }
         builder.Services.AddHostedService<BootstrapKeyService>();
         builder.Services.AddAiOpsSecurity();
+        Focus.FocusExtensions.AddFocusCosts(builder);
         builder.Services.AddSingleton<IngestionProgress>();
         builder.Services.AddSingleton<IngestCheckpoints>();
         builder.Services.AddSingleton<IngestLog>();
