@@ -62,6 +62,7 @@ public static class ServerExtensions
         }
         builder.Services.AddHostedService<BootstrapKeyService>();
         builder.Services.AddAiOpsSecurity();
+        Otlp.OtlpExtensions.AddOtlpReceiver(builder.Services);
         builder.Services.AddSingleton<IngestionProgress>();
         builder.Services.AddSingleton<IngestCheckpoints>();
         builder.Services.AddSingleton<IngestLog>();
