@@ -51,6 +51,8 @@ public static class OtlpBench
 
         var ndRates = new List<double>();
         var otlpRates = new List<double>();
+        var ndCpu = new List<double>();
+        var otlpCpu = new List<double>();
         for (var round = 0; round < rounds; round++)
         {
             for (var k = 0; k < 2; k++)
@@ -74,6 +76,7 @@ public static class OtlpBench
                     ndRates.Add(requests * (double)batch / sw.Elapsed.TotalSeconds);
                 }
                 var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+                (otlpTurn ? otlpCpu : ndCpu).Add(cpu / (requests * (double)batch) * 1e6);
                 Console.WriteLine($"round {round + 1}: {(otlpTurn ? "OTLP protobuf" : "NDJSON       ")} {(otlpTurn ? otlpRates[^1] : ndRates[^1]),12:N0} points/s end to end ({sw.Elapsed.TotalSeconds:F2} s, CPU {cpu:F1} s)");
             }
         }
@@ -83,6 +86,8 @@ public static class OtlpBench
         Console.WriteLine($"native NDJSON, median of {rounds}:   {nd,12:N0} events/s");
         Console.WriteLine($"OTLP protobuf, median of {rounds}:   {otlp,12:N0} data points/s");
         Console.WriteLine($"OTLP / NDJSON:                {otlp / nd,12:P1}");
+        // The process's CPU time per point (server and load generator together) is steadier than the rate on a shared machine.
+        Console.WriteLine($"CPU per million, medians:     NDJSON {Median(ndCpu):F2} s, OTLP {Median(otlpCpu):F2} s (OTLP / NDJSON {Median(ndCpu) / Median(otlpCpu):P1} of the throughput per CPU second)");
         return 0;
     }
 
