@@ -152,6 +152,39 @@ public sealed class OtlpTests
         Assert.Equal(1, retry.ReferenceOnly);
     }
 
+    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    [Fact]
+    public void The_per_metric_series_bound_frees_a_slot_once_a_series_stays_idle_past_the_timeout()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var options = new OtlpOptions { MaxSeriesPerMetric = 1, SeriesIdleTimeout = TimeSpan.FromMinutes(5) };
+        var translator = new OtlpTranslator(options, new OtlpSeriesRegistry(Options.Create(options), clock));
+        OtlpRequest Request(string user)
+        {
+            var metric = new OtlpMetric { Name = "logins", Type = OtlpMetricType.Gauge };
+            metric.Points.Add(new OtlpPoint { Value = 1, HasValue = true, Attributes = [new("user", user)] });
+            var resource = new OtlpResource { Attributes = [new("service.name", "svc")] };
+            resource.Metrics.Add(metric);
+            var request = new OtlpRequest();
+            request.Resources.Add(resource);
+            return request;
+        }
+
+        Assert.Equal(1, translator.Translate(Request("a")).Batch.Accepted);
+        var dropped = translator.Translate(Request("b"));
+        Assert.Equal((0, 1, 1), (dropped.Batch.Accepted, dropped.Rejected, dropped.CardinalityDrops));
+        clock.Now += TimeSpan.FromMinutes(3);
+        Assert.Equal(1, translator.Translate(Request("a")).Batch.Accepted); // seen again: not idle
+        Assert.Equal(0, translator.Translate(Request("b")).Batch.Accepted);
+        clock.Now += TimeSpan.FromMinutes(6);                               // "a" idle for 6 minutes: forgotten
+        Assert.Equal(1, translator.Translate(Request("b")).Batch.Accepted);
+    }
+
     private static Proto KeyValue(string key, string value) => new Proto().String(1, key).Message(2, new Proto().String(1, value));
 
     private sealed class Proto

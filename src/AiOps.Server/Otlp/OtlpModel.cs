@@ -29,7 +29,7 @@ internal sealed class OtlpMetric
     public OtlpMetricType Type { get; set; }
     public OtlpTemporality Temporality { get; set; }
     public bool Monotonic { get; set; }
-    public List<OtlpPoint> Points { get; } = [];
+    public List<OtlpPoint> Points { get; } = new(1); // most metrics of a request hold one point per series, and a point is ~150 bytes
 }
 
 /// <summary>Any of the OTLP data point shapes; which fields are set depends on the metric's type.</summary>

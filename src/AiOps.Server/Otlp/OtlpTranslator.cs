@@ -66,55 +66,58 @@ internal sealed class OtlpTranslator
         var minMs = new DateTimeOffset(Limits.MinTimestamp).ToUnixTimeMilliseconds();
         var events = new List<(string Metric, double Value, bool Id)>(8);
         var index = 0;
-        lock (_registry.Gate)
+        foreach (var resource in request.Resources)
         {
-            foreach (var resource in request.Resources)
+            var resourceHash = OtlpSeriesRegistry.HashAttributes(resource.Attributes);
+            var resourceEntity = ResolveEntity(null, resource.Attributes, out var resourceEntityError);
+            foreach (var metric in resource.Metrics)
             {
-                var resourceHash = OtlpSeriesRegistry.HashAttributes(resource.Attributes);
-                var resourceEntity = ResolveEntity(null, resource.Attributes, out var resourceEntityError);
-                foreach (var metric in resource.Metrics)
+                _rules.TryGetValue(metric.Name, out var rule);
+                var names = rule is null ? DefaultNamesFor(metric.Name) : null;
+                var scale = rule?.Unit is { Length: > 0 } unit ? UnitScale(metric.Unit, unit) : 1;
+                var metricHash = OtlpSeriesRegistry.Combine(OtlpSeriesRegistry.Hash(metric.Scope), OtlpSeriesRegistry.Hash(metric.Name));
+                foreach (ref var point in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(metric.Points))
                 {
-                    _rules.TryGetValue(metric.Name, out var rule);
-                    var names = rule is null ? DefaultNamesFor(metric.Name) : null;
-                    var scale = rule?.Unit is { Length: > 0 } unit ? UnitScale(metric.Unit, unit) : 1;
-                    var metricHash = OtlpSeriesRegistry.Combine(OtlpSeriesRegistry.Hash(metric.Scope), OtlpSeriesRegistry.Hash(metric.Name));
-                    foreach (ref var point in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(metric.Points))
+                    var at = index++;
+                    result.DataPoints++;
+                    if (point.NoRecordedValue) { result.ReferenceOnly++; continue; }
+
+                    // entity
+                    EntityKey entity;
+                    string? entityError;
+                    if (point.Attributes is not null && MentionsEntity(point.Attributes))
                     {
-                        var at = index++;
-                        result.DataPoints++;
-                        if (point.NoRecordedValue) { result.ReferenceOnly++; continue; }
+                        var e = ResolveEntity(point.Attributes, resource.Attributes, out entityError);
+                        entity = e ?? default;
+                        if (e is null) { Reject(result, at, "entity", entityError!); continue; }
+                    }
+                    else if (resourceEntity is { } re) entity = re;
+                    else { Reject(result, at, "entity", resourceEntityError!); continue; }
 
-                        // entity
-                        EntityKey entity;
-                        string? entityError;
-                        if (point.Attributes is not null && MentionsEntity(point.Attributes))
-                        {
-                            var e = ResolveEntity(point.Attributes, resource.Attributes, out entityError);
-                            entity = e ?? default;
-                            if (e is null) { Reject(result, at, "entity", entityError!); continue; }
-                        }
-                        else if (resourceEntity is { } re) entity = re;
-                        else { Reject(result, at, "entity", resourceEntityError!); continue; }
+                    if (names is null && rule is null) { Reject(result, at, "metric", $"metric name '{Truncate(metric.Name)}' cannot be made a platform metric name ([a-z][a-z0-9._]*, at most {Limits.MaxMetricNameLength - 6} characters)."); continue; }
+                    if (double.IsNaN(scale)) { Reject(result, at, "unit", $"unit '{metric.Unit}' of '{metric.Name}' cannot be converted to '{rule!.Unit}'."); continue; }
 
-                        if (names is null && rule is null) { Reject(result, at, "metric", $"metric name '{Truncate(metric.Name)}' cannot be made a platform metric name ([a-z][a-z0-9._]*, at most {Limits.MaxMetricNameLength - 6} characters)."); continue; }
-                        if (double.IsNaN(scale)) { Reject(result, at, "unit", $"unit '{metric.Unit}' of '{metric.Name}' cannot be converted to '{rule!.Unit}'."); continue; }
+                    // timestamp
+                    long timeMs;
+                    if (point.TimeNs == 0) timeMs = nowMs;
+                    else
+                    {
+                        timeMs = (long)(point.TimeNs / 1_000_000UL);
+                        if (timeMs > maxMs) { Reject(result, at, "timestamp", $"time_unix_nano of '{metric.Name}' is more than 5 minutes in the future."); continue; }
+                        if (timeMs < minMs) { Reject(result, at, "timestamp", $"time_unix_nano of '{metric.Name}' is before 2000-01-01."); continue; }
+                    }
 
-                        // timestamp
-                        long timeMs;
-                        if (point.TimeNs == 0) timeMs = nowMs;
-                        else
-                        {
-                            timeMs = (long)(point.TimeNs / 1_000_000UL);
-                            if (timeMs > maxMs) { Reject(result, at, "timestamp", $"time_unix_nano of '{metric.Name}' is more than 5 minutes in the future."); continue; }
-                            if (timeMs < minMs) { Reject(result, at, "timestamp", $"time_unix_nano of '{metric.Name}' is before 2000-01-01."); continue; }
-                        }
-
-                        // series and cardinality
-                        var pointHash = OtlpSeriesRegistry.HashAttributes(point.Attributes);
-                        var entityHash = OtlpSeriesRegistry.Combine((ulong)entity.Kind + 1, OtlpSeriesRegistry.Hash(entity.Id));
-                        var metricKey = OtlpSeriesRegistry.Combine(entityHash, metricHash);
-                        var seriesKey = OtlpSeriesRegistry.Combine(OtlpSeriesRegistry.Combine(metricKey, resourceHash), pointHash);
-                        var state = _registry.Find(seriesKey, metricKey, nowMs, out var admission);
+                    // series and cardinality
+                    var pointHash = OtlpSeriesRegistry.HashAttributes(point.Attributes);
+                    var entityHash = OtlpSeriesRegistry.Combine((ulong)entity.Kind + 1, OtlpSeriesRegistry.Hash(entity.Id));
+                    var metricKey = OtlpSeriesRegistry.Combine(entityHash, metricHash);
+                    var seriesKey = OtlpSeriesRegistry.Combine(OtlpSeriesRegistry.Combine(metricKey, resourceHash), pointHash);
+                    // The series memory is shared by concurrent requests: held per point, so that a large request does
+                    // not keep the others spinning.
+                    SeriesState? state;
+                    lock (_registry.Gate)
+                    {
+                        state = _registry.Find(seriesKey, metricKey, nowMs, out var admission);
                         if (state is null)
                         {
                             result.CardinalityDrops++;
@@ -148,14 +151,14 @@ internal sealed class OtlpTranslator
                             continue;
                         }
                         if (moved) result.Undo.Add((state, before ?? new SeriesState()));
-                        if (events.Count == 0) { result.ReferenceOnly++; continue; }
+                    }
+                    if (events.Count == 0) { result.ReferenceOnly++; continue; }
 
-                        var attributes = Forwarded(point.Attributes, resource.Attributes);
-                        foreach (var (name, value, withId) in events)
-                        {
-                            var id = withId ? EventId(seriesKey, point.TimeNs, name) : 0;
-                            result.Batch.Add(entity, new TelemetryPoint(name, value, timeMs, id, attributes));
-                        }
+                    var attributes = Forwarded(point.Attributes, resource.Attributes);
+                    foreach (var (name, value, withId) in events)
+                    {
+                        var id = withId ? EventId(seriesKey, point.TimeNs, name) : 0;
+                        result.Batch.Add(entity, new TelemetryPoint(name, value, timeMs, id, attributes));
                     }
                 }
             }

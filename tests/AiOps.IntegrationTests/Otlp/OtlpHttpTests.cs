@@ -110,6 +110,44 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
     }
 
     [Fact]
+    public async Task A_retried_delta_export_is_counted_once()
+    {
+        var id = NewId("retry");
+        var now = DateTimeOffset.UtcNow;
+        var body = Request(Entity("model", id), Sum("predictions", 1, true, Point(9, now, now.AddSeconds(-10))), Gauge("accuracy", Point(0.9, now)));
+        for (var i = 0; i < 2; i++) Assert.Equal(HttpStatusCode.OK, (await Ingest().PostAsync("/v1/metrics", Content(body))).StatusCode);
+        var model = await Eventually.Until(() => _server.Admin.GetJsonOrNull($"/api/v1/models/{id}"), j => j?["duplicatesDropped"]?.GetValue<long>() == 2);
+        Assert.Equal(9, Total(model, "predictions"));
+        Assert.Equal(1, Points(model, "accuracy"));
+    }
+
+    [Fact]
+    public async Task Summaries_give_interval_count_and_sum_and_their_own_quantiles()
+    {
+        var id = NewId("summary");
+        var t0 = DateTimeOffset.UtcNow;
+        JsonObject Summary(int count, double sum, double median, DateTimeOffset at) => new()
+        {
+            ["name"] = "rpc.latency",
+            ["unit"] = "ms",
+            ["summary"] = new JsonObject
+            {
+                ["dataPoints"] = new JsonArray(new JsonObject
+                {
+                    ["startTimeUnixNano"] = Nanos(t0), ["timeUnixNano"] = Nanos(at), ["count"] = count, ["sum"] = sum,
+                    ["quantileValues"] = new JsonArray(new JsonObject { ["quantile"] = 0.5, ["value"] = median }),
+                }),
+            },
+        };
+        Assert.Equal(HttpStatusCode.OK, (await Ingest().PostAsync("/v1/metrics", Content(Request(Entity("model", id), Summary(10, 50, 4, t0.AddSeconds(1)))))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Ingest().PostAsync("/v1/metrics", Content(Request(Entity("model", id), Summary(15, 80, 5, t0.AddSeconds(2)))))).StatusCode);
+        var model = await Eventually.Until(() => _server.Admin.GetJsonOrNull($"/api/v1/models/{id}"), j => Points(j, "rpc.latency.count") == 2);
+        Assert.Equal(15, Total(model, "rpc.latency.count"));
+        Assert.Equal(80, Total(model, "rpc.latency.sum"));
+        Assert.Equal(5, LastValue(model, "rpc.latency.p50"));
+    }
+
+    [Fact]
     public async Task Some_invalid_points_get_a_partial_success_reply_and_only_the_valid_points_are_applied()
     {
         var id = NewId("partial");

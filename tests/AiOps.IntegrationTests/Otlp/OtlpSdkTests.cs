@@ -63,6 +63,7 @@ public sealed class OtlpSdkTests(OtlpServerFixture fixture) : IClassFixture<Otlp
         var bytes = meter.CreateCounter<double>("payload.bytes");
         var duration = meter.CreateHistogram<double>("work.duration", "ms");
         var depth = meter.CreateGauge<double>("queue.depth");
+        var inflight = meter.CreateUpDownCounter<long>("inflight"); // exported as a cumulative non-monotonic sum: a level
         using var provider = Provider(meter.Name, EntityResource("pipeline", id), temporality);
 
         var random = new Random(12);
@@ -84,6 +85,8 @@ public sealed class OtlpSdkTests(OtlpServerFixture fixture) : IClassFixture<Otlp
                 durationSum += d;
                 durationCount++;
             }
+            inflight.Add(5);
+            inflight.Add(-2);
             lastDepth = round * 10 + 7;
             depth.Record(lastDepth);
             Assert.True(provider.ForceFlush(15_000), "the exporter's export failed");
@@ -95,6 +98,7 @@ public sealed class OtlpSdkTests(OtlpServerFixture fixture) : IClassFixture<Otlp
         Assert.Equal(bytesTotal, Total(entity, "payload.bytes")!.Value, 6);
         Assert.Equal(durationSum, Total(entity, "work.duration.sum")!.Value, 6);
         Assert.Equal(lastDepth, LastValue(entity, "queue.depth"));
+        Assert.Equal(4 * 3, LastValue(entity, "inflight"));
         // Quantiles derived from the SDK's default buckets (0, 5, 10, 25, 50, 75, 100, 250, 500, ...) lie within the recorded range.
         var p50 = LastValue(entity, "work.duration.p50");
         Assert.NotNull(p50);
@@ -108,7 +112,7 @@ public sealed class OtlpSdkTests(OtlpServerFixture fixture) : IClassFixture<Otlp
         using var meter = new Meter($"aiops.tests.{service}");
         var operation = meter.CreateHistogram<double>("gen_ai.client.operation.duration", "s");
         var tokens = meter.CreateHistogram<long>("gen_ai.client.token.usage", "{token}");
-        using var provider = Provider(meter.Name, ResourceBuilder.CreateEmpty().AddService(service), MetricReaderTemporalityPreference.Delta);
+        using var provider = Provider(meter.Name, ResourceBuilder.CreateEmpty().AddService(service, serviceVersion: "v3"), MetricReaderTemporalityPreference.Delta);
 
         KeyValuePair<string, object?> model = new("gen_ai.request.model", "gpt-test");
         operation.Record(0.2, model);
@@ -124,6 +128,7 @@ public sealed class OtlpSdkTests(OtlpServerFixture fixture) : IClassFixture<Otlp
         Assert.Equal(1, Total(entity, "errors"));
         Assert.Equal(150, Total(entity, "tokens.input"));
         Assert.Equal(3, entity!["model"]!["predictionsTotal"]!.GetValue<double>());
+        Assert.Equal("v3", entity["model"]!["currentVersion"]!.GetValue<string>()); // service.version → the events' version
         // latency_ms: one mean per series and interval, seconds converted to milliseconds: (0.2 + 0.4) / 2 and 1.0.
         Assert.Equal(2, Points(entity, "latency_ms"));
         Assert.Equal(300 + 1000, Total(entity, "latency_ms")!.Value, 6);
