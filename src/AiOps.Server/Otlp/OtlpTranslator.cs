@@ -502,7 +502,7 @@ internal sealed class OtlpTranslator
             if (kindText is null) kind = _defaultKind;
             else if (!EntityKinds.TryParse(kindText, out kind))
             {
-                error = $"{_options.EntityKindAttribute} '{Truncate(kindText)}' is not pipeline, model or costcenter.";
+                error = $"{_options.EntityKindAttribute} '{Truncate(kindText)}' is not a known entity kind.";
                 return null;
             }
         }

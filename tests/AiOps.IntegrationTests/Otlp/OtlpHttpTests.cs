@@ -187,6 +187,21 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
         Assert.Null(await _server.Admin.GetJsonOrNull($"/api/v1/models/{id}"));
     }
 
+    [Theory]
+    [InlineData("aiops.entity.kind", "no-such-kind", "is not a known entity kind")]
+    [InlineData("service.name", "my service/v2", "must be 1-128 characters")]
+    public async Task An_entity_kind_or_id_that_is_not_valid_is_rejected_never_renamed(string attribute, string value, string reason)
+    {
+        var attributes = attribute == "service.name"
+            ? new JsonArray(Attr("service.name", value))
+            : new JsonArray(Attr("aiops.entity.id", "wrong-kind"), Attr(attribute, value));
+        var r = await Ingest().PostAsync("/v1/metrics", Content(Request(attributes, Gauge("g", Point(1, DateTimeOffset.UtcNow)))));
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Contains(reason, (await r.ReadJson())["detail"]!.GetValue<string>());
+        Assert.Null(await _server.Admin.GetJsonOrNull("/api/v1/models/wrong-kind"));
+        Assert.Null(await _server.Admin.GetJsonOrNull("/api/v1/models/my-service-v2"));
+    }
+
     [Fact]
     public async Task Garbage_protobuf_gets_400_with_a_grpc_status_body()
     {
@@ -300,6 +315,47 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
         Assert.Equal(120, Total(model, "request.size.sum"));
         Assert.Equal(12, LastValue(model, "request.size.p50")!.Value, 6);  // rank 5: 3 of 6 into (8, 16]
         Assert.Equal(28, LastValue(model, "request.size.p95")!.Value, 6);  // rank 9.5: 1.5 of 2 into (16, 32], 16 + 0.75 × 16
+    }
+}
+
+/// <summary>The mapping rules come from configuration, and a list given there replaces the default list.</summary>
+public sealed class OtlpConfigurationTests
+{
+    [Fact]
+    public async Task Entity_rules_from_configuration_replace_the_default_service_name_rule()
+    {
+        await using var app = new AiOpsAppFactory(settings: new Dictionary<string, string?>
+        {
+            ["AiOps:Otlp:EntityRules:0:Attribute"] = "k8s.deployment.name",
+            ["AiOps:Otlp:EntityRules:0:Kind"] = "pipeline",
+            ["AiOps:Otlp:Quantiles:0"] = "0.99",
+        });
+        var client = app.CreateClient();
+        var now = DateTimeOffset.UtcNow;
+        var histogram = new JsonObject
+        {
+            ["name"] = "batch.rows",
+            ["histogram"] = new JsonObject
+            {
+                ["aggregationTemporality"] = 1,
+                ["dataPoints"] = new JsonArray(new JsonObject
+                {
+                    ["timeUnixNano"] = Nanos(now), ["count"] = 4, ["sum"] = 60,
+                    ["bucketCounts"] = new JsonArray(0, 4, 0), ["explicitBounds"] = new JsonArray(10, 20),
+                }),
+            },
+        };
+        var body = Request(new JsonArray(Attr("service.name", "cfg-svc"), Attr("k8s.deployment.name", "cfg-etl")), histogram);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/metrics", Content(body))).StatusCode);
+        var pipeline = await Eventually.Until(() => client.GetJsonOrNull("/api/v1/pipelines/cfg-etl"), j => Total(j, "batch.rows.count") == 4);
+        Assert.Equal(19.9, LastValue(pipeline, "batch.rows.p99")!.Value, 9);
+        Assert.Null(LastValue(pipeline, "batch.rows.p50"));
+        Assert.Null(await client.GetJsonOrNull("/api/v1/models/cfg-svc"));
+
+        // Without any rule's attribute, nothing names an entity.
+        var none = await client.PostAsync("/v1/metrics", Content(Request(new JsonArray(Attr("service.name", "cfg-svc")), Gauge("g", Point(1, now)))));
+        Assert.Equal(HttpStatusCode.BadRequest, none.StatusCode);
+        Assert.Contains("k8s.deployment.name", (await none.ReadJson())["detail"]!.GetValue<string>());
     }
 }
 
