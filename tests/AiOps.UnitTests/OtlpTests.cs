@@ -152,6 +152,20 @@ public sealed class OtlpTests
         Assert.Equal(1, retry.ReferenceOnly);
     }
 
+    [Fact]
+    public void Hostile_bodies_are_format_errors_not_crashes()
+    {
+        // AnyValue kvlists nested far deeper than the reader allows (each level a KeyValue holding a kvlist).
+        var value = new Proto().String(1, "leaf");
+        for (var i = 0; i < 50; i++) value = new Proto().Message(6, new Proto().Message(1, new Proto().String(1, "k").Message(2, value)));
+        var request = new Proto().Message(1, new Proto().Message(1, new Proto().Message(1, new Proto().String(1, "deep").Message(2, value))));
+        Assert.Throws<OtlpFormatException>(() => OtlpProtobufReader.Read(request.ToArray(), 100));
+
+        // A lone surrogate escape, and an exponential scale beyond int.
+        Assert.Throws<OtlpFormatException>(() => OtlpJsonReader.Read(Encoding.UTF8.GetBytes("{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"\\ud800\",\"value\":{\"stringValue\":\"x\"}}]}}]}"), 100));
+        Assert.Throws<OtlpFormatException>(() => OtlpJsonReader.Read(Encoding.UTF8.GetBytes("{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{\"name\":\"e\",\"exponentialHistogram\":{\"dataPoints\":[{\"scale\":\"99999999999\"}]}}]}]}]}"), 100));
+    }
+
     private sealed class ManualClock(DateTimeOffset now) : TimeProvider
     {
         public DateTimeOffset Now { get; set; } = now;

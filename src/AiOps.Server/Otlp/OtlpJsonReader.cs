@@ -26,7 +26,21 @@ internal static class OtlpJsonReader
         }
         using (document)
         {
-            var root = document.RootElement;
+            try
+            {
+                return ReadRequest(document.RootElement, maxDataPoints);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or OverflowException or FormatException or ArgumentException)
+            {
+                // A lone surrogate in an escaped name or value, a number beyond its type: the body is not valid OTLP/JSON.
+                throw new OtlpFormatException("body", $"The body is not valid OTLP/JSON: {ex.Message}");
+            }
+        }
+    }
+
+    private static OtlpRequest ReadRequest(JsonElement root, int maxDataPoints)
+    {
+        {
             if (root.ValueKind != JsonValueKind.Object) throw new OtlpFormatException("body", "The body must be a JSON object (ExportMetricsServiceRequest).");
             var request = new OtlpRequest();
             if (TryGet(root, "resourceMetrics", "resource_metrics", out var resources))

@@ -316,14 +316,14 @@ internal static class OtlpProtobufReader
         return p;
     }
 
-    private static KeyValuePair<string, string> ReadKeyValue(ReadOnlySpan<byte> span, string field)
+    private static KeyValuePair<string, string> ReadKeyValue(ReadOnlySpan<byte> span, string field, int depth = 0)
     {
         string key = "", value = "";
         var r = new WireReader(span);
         while (r.TryReadTag(out var f, out var w))
         {
             if (f == 1 && w == LengthDelimited) key = ReadString(r.ReadBytes(), field + ".key");
-            else if (f == 2 && w == LengthDelimited) value = ReadAnyValue(r.ReadBytes(), field + ".value", 0);
+            else if (f == 2 && w == LengthDelimited) value = ReadAnyValue(r.ReadBytes(), field + ".value", depth);
             else r.Skip(w);
         }
         return new(key, value);
@@ -372,12 +372,11 @@ internal static class OtlpProtobufReader
         {
             if (f == 1 && w == LengthDelimited)
             {
-                var kv = ReadKeyValue(r.ReadBytes(), field);
+                var kv = ReadKeyValue(r.ReadBytes(), field, depth + 1);
                 items.Add(System.Text.Json.JsonSerializer.Serialize(kv.Key) + ":" + System.Text.Json.JsonSerializer.Serialize(kv.Value));
             }
             else r.Skip(w);
         }
-        _ = depth;
         return "{" + string.Join(",", items) + "}";
     }
 

@@ -223,6 +223,8 @@ internal sealed class OtlpTranslator
                 var summary = metric.Type == OtlpMetricType.Summary;
                 if (!summary && metric.Temporality is not (OtlpTemporality.Delta or OtlpTemporality.Cumulative))
                     return ("temporality", $"'{metric.Name}': aggregation_temporality must be delta or cumulative.");
+                if (metric.Type == OtlpMetricType.ExponentialHistogram && !ExponentialLayoutIsSane(ref p))
+                    return ("buckets", $"'{metric.Name}': exponential histogram scale must be within -10..20, bucket offsets within ±2^24 and at most {MaxExponentialBuckets} buckets per range.");
                 if (metric.Type == OtlpMetricType.Histogram && p.BucketCounts is { } bc && bc.Length != (p.Bounds?.Length ?? 0) + 1 && bc.Length != 0)
                     return ("buckets", $"'{metric.Name}': bucket_counts must have one more entry than explicit_bounds.");
                 Interval interval;
@@ -280,6 +282,13 @@ internal sealed class OtlpTranslator
                 return ("metric", $"'{metric.Name}' holds no gauge, sum, histogram, exponential histogram or summary.");
         }
     }
+
+    private const int MaxExponentialBuckets = 16_384;
+
+    private static bool ExponentialLayoutIsSane(ref OtlpPoint p) =>
+        p.Scale is >= -10 and <= 20
+        && Math.Abs((long)p.PositiveOffset) <= 1 << 24 && Math.Abs((long)p.NegativeOffset) <= 1 << 24
+        && (p.Positive?.Length ?? 0) <= MaxExponentialBuckets && (p.Negative?.Length ?? 0) <= MaxExponentialBuckets;
 
     private static double? SummaryQuantile((double Quantile, double Value)[]? quantiles, double q)
     {
