@@ -8,14 +8,14 @@ namespace AiOps.UnitTests;
 public sealed class OtlpTests
 {
     [Fact]
-    public void An_explicit_bucket_quantile_interpolates_inside_its_bucket()
+    public void AnExplicitBucketQuantileInterpolatesInsideItsBucket()
     {
         Assert.Equal(15, HistogramQuantiles.Explicit([10, 20], [0, 4, 0], 0.5, null, null));
         Assert.Equal(12.5, HistogramQuantiles.Explicit([10, 20], [0, 4, 0], 0.25, null, null));
     }
 
     [Fact]
-    public void A_quantile_in_an_open_bucket_is_given_only_when_min_or_max_closes_it()
+    public void AQuantileInAnOpenBucketIsGivenOnlyWhenMinOrMaxClosesIt()
     {
         Assert.Null(HistogramQuantiles.Explicit([10], [0, 5], 0.5, null, null));
         Assert.Equal(20, HistogramQuantiles.Explicit([10], [0, 5], 0.5, null, 30));
@@ -24,7 +24,7 @@ public sealed class OtlpTests
     }
 
     [Fact]
-    public void Exponential_quantiles_use_the_bucket_bounds_of_the_scale()
+    public void ExponentialQuantilesUseTheBucketBoundsOfTheScale()
     {
         // scale 0 (base 2), offset 2: (4, 8], (8, 16], (16, 32] holding 2, 6, 2
         Assert.Equal(12, HistogramQuantiles.Exponential(0, 0, 0, 2, [2, 6, 2], 0, [], 0.5, null, null));
@@ -39,18 +39,18 @@ public sealed class OtlpTests
     [InlineData(0.5, "p50")]
     [InlineData(0.95, "p95")]
     [InlineData(0.999, "p999")]
-    public void Quantile_suffixes(double q, string suffix) => Assert.Equal(suffix, HistogramQuantiles.Suffix(q));
+    public void QuantileSuffixes(double q, string suffix) => Assert.Equal(suffix, HistogramQuantiles.Suffix(q));
 
     [Theory]
     [InlineData("http.server.Request-Duration", "http.server.request_duration")]
     [InlineData("gen_ai.client.token.usage", "gen_ai.client.token.usage")]
     [InlineData("9lives", null)]
     [InlineData("", null)]
-    public void Instrument_names_become_platform_metric_names(string instrument, string? expected) =>
+    public void InstrumentNamesBecomePlatformMetricNames(string instrument, string? expected) =>
         Assert.Equal(expected, OtlpTranslator.MetricName(instrument));
 
     [Fact]
-    public void Units_convert_between_time_units_only()
+    public void UnitsConvertBetweenTimeUnitsOnly()
     {
         Assert.Equal(1000, OtlpTranslator.UnitScale("s", "ms"));
         Assert.Equal(1, OtlpTranslator.UnitScale("ms", "ms"));
@@ -60,7 +60,7 @@ public sealed class OtlpTests
     }
 
     [Fact]
-    public void Exponential_buckets_downscale_and_subtract_by_index()
+    public void ExponentialBucketsDownscaleAndSubtractByIndex()
     {
         var (offset, counts) = OtlpTranslator.Downscale(3, [1, 2, 3, 4], 1);
         Assert.Equal(1, offset);
@@ -72,7 +72,7 @@ public sealed class OtlpTests
     }
 
     [Fact]
-    public void The_protobuf_reader_decodes_points_and_skips_unknown_fields()
+    public void TheProtobufReaderDecodesPointsAndSkipsUnknownFields()
     {
         var point = new Proto()
             .Message(7, KeyValue("route", "/a"))
@@ -114,7 +114,7 @@ public sealed class OtlpTests
     }
 
     [Fact]
-    public void Cumulative_histograms_become_interval_counts_sums_and_quantiles_and_undo_restores_the_reference()
+    public void CumulativeHistogramsBecomeIntervalCountsSumsAndQuantilesAndUndoRestoresTheReference()
     {
         var registry = new OtlpSeriesRegistry(Options.Create(new OtlpOptions()), TimeProvider.System);
         var translator = new OtlpTranslator(new OtlpOptions(), registry);
@@ -153,7 +153,7 @@ public sealed class OtlpTests
     }
 
     [Fact]
-    public void Hostile_bodies_are_format_errors_not_crashes()
+    public void HostileBodiesAreFormatErrorsNotCrashes()
     {
         // AnyValue kvlists nested far deeper than the reader allows (each level a KeyValue holding a kvlist).
         var value = new Proto().String(1, "leaf");
@@ -173,7 +173,7 @@ public sealed class OtlpTests
     }
 
     [Fact]
-    public void The_per_metric_series_bound_frees_a_slot_once_a_series_stays_idle_past_the_timeout()
+    public void ThePerMetricSeriesBoundFreesASlotOnceASeriesStaysIdlePastTheTimeout()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         var options = new OtlpOptions { MaxSeriesPerMetric = 1, SeriesIdleTimeout = TimeSpan.FromMinutes(5) };

@@ -23,7 +23,7 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
     private static string NewId(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..24];
 
     [Fact]
-    public async Task A_json_export_like_the_spec_example_lands_counter_gauge_and_histogram_on_the_service_model()
+    public async Task AJsonExportLikeTheSpecExampleLandsCounterGaugeAndHistogramOnTheServiceModel()
     {
         var service = NewId("json-svc");
         var now = DateTimeOffset.UtcNow;
@@ -65,7 +65,7 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
     }
 
     [Fact]
-    public async Task Gzip_bodies_are_accepted()
+    public async Task GzipBodiesAreAccepted()
     {
         var id = NewId("gzip");
         var body = Request(Entity("pipeline", id), Sum("rows.out", 1, true, Point(42, DateTimeOffset.UtcNow)));
@@ -81,7 +81,7 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
     }
 
     [Fact]
-    public async Task Cumulative_sums_become_deltas_with_resets_retries_and_series_older_than_the_server_handled()
+    public async Task CumulativeSumsBecomeDeltasWithResetsRetriesAndSeriesOlderThanTheServerHandled()
     {
         var id = NewId("cum");
         var client = Ingest();
@@ -110,7 +110,7 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
     }
 
     [Fact]
-    public async Task A_retried_delta_export_is_counted_once()
+    public async Task ARetriedDeltaExportIsCountedOnce()
     {
         var id = NewId("retry");
         var now = DateTimeOffset.UtcNow;
@@ -122,7 +122,7 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
     }
 
     [Fact]
-    public async Task Summaries_give_interval_count_and_sum_and_their_own_quantiles()
+    public async Task SummariesGiveIntervalCountAndSumAndTheirOwnQuantiles()
     {
         var id = NewId("summary");
         var t0 = DateTimeOffset.UtcNow;
@@ -148,7 +148,7 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
     }
 
     [Fact]
-    public async Task Some_invalid_points_get_a_partial_success_reply_and_only_the_valid_points_are_applied()
+    public async Task SomeInvalidPointsGetAPartialSuccessReplyAndOnlyTheValidPointsAreApplied()
     {
         var id = NewId("partial");
         var now = DateTimeOffset.UtcNow;
@@ -174,7 +174,7 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
     }
 
     [Fact]
-    public async Task A_request_in_which_no_point_is_valid_gets_400_problem_details_and_nothing_is_applied()
+    public async Task ARequestInWhichNoPointIsValidGets400ProblemDetailsAndNothingIsApplied()
     {
         var id = NewId("none");
         var body = Request(new JsonArray(Attr("host.name", "no-entity-here")), Gauge("x.y", Point(1, DateTimeOffset.UtcNow)));
@@ -190,7 +190,7 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
     [Theory]
     [InlineData("aiops.entity.kind", "no-such-kind", "is not a known entity kind")]
     [InlineData("service.name", "my service/v2", "must be 1-128 characters")]
-    public async Task An_entity_kind_or_id_that_is_not_valid_is_rejected_never_renamed(string attribute, string value, string reason)
+    public async Task AnEntityKindOrIdThatIsNotValidIsRejectedNeverRenamed(string attribute, string value, string reason)
     {
         var attributes = attribute == "service.name"
             ? new JsonArray(Attr("service.name", value))
@@ -203,7 +203,7 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
     }
 
     [Fact]
-    public async Task Garbage_protobuf_gets_400_with_a_grpc_status_body()
+    public async Task GarbageProtobufGets400WithAGrpcStatusBody()
     {
         var content = new ByteArrayContent(Encoding.ASCII.GetBytes("this is not protobuf"));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
@@ -218,7 +218,7 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
     }
 
     [Fact]
-    public async Task Malformed_or_mistyped_json_gets_400_naming_the_field()
+    public async Task MalformedOrMistypedJsonGets400NamingTheField()
     {
         var r = await Ingest().PostAsync("/v1/metrics", new StringContent("{\"resourceMetrics\":[", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
@@ -232,7 +232,7 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
     }
 
     [Fact]
-    public async Task Other_media_types_get_415_and_too_many_points_413()
+    public async Task OtherMediaTypesGet415AndTooManyPoints413()
     {
         var r = await Ingest().PostAsync("/v1/metrics", new StringContent("a,b", Encoding.UTF8, "text/csv"));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, r.StatusCode);
@@ -247,7 +247,7 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
     }
 
     [Fact]
-    public async Task Attribute_sets_beyond_the_per_metric_bound_are_dropped_counted_and_reported()
+    public async Task AttributeSetsBeyondThePerMetricBoundAreDroppedCountedAndReported()
     {
         var id = NewId("card");
         var now = DateTimeOffset.UtcNow;
@@ -269,7 +269,7 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
     }
 
     [Fact]
-    public async Task The_key_goes_in_a_header_and_only_ingest_or_admin_may_export()
+    public async Task TheKeyGoesInAHeaderAndOnlyIngestOrAdminMayExport()
     {
         var body = Request(Entity("model", NewId("auth")), Gauge("g", Point(1, DateTimeOffset.UtcNow)));
         using var anonymous = new HttpClient { BaseAddress = _server.BaseAddress };
@@ -285,7 +285,7 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
     }
 
     [Fact]
-    public async Task Exponential_histograms_give_count_sum_and_bucket_quantiles()
+    public async Task ExponentialHistogramsGiveCountSumAndBucketQuantiles()
     {
         var id = NewId("exp");
         var now = DateTimeOffset.UtcNow;
@@ -322,7 +322,7 @@ public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<Otl
 public sealed class OtlpConfigurationTests
 {
     [Fact]
-    public async Task Entity_rules_from_configuration_replace_the_default_service_name_rule()
+    public async Task EntityRulesFromConfigurationReplaceTheDefaultServiceNameRule()
     {
         await using var app = new AiOpsAppFactory(settings: new Dictionary<string, string?>
         {
@@ -363,7 +363,7 @@ public sealed class OtlpConfigurationTests
 public sealed class OtlpBusyTests
 {
     [Fact]
-    public async Task A_busy_server_answers_503_with_retry_after_and_a_retried_cumulative_point_counts_once()
+    public async Task ABusyServerAnswers503WithRetryAfterAndARetriedCumulativePointCountsOnce()
     {
         await using var app = new AiOpsAppFactory(settings: new Dictionary<string, string?>
         {

@@ -55,7 +55,7 @@ public sealed class OtlpSdkTests(OtlpServerFixture fixture) : IClassFixture<Otlp
     [Theory]
     [InlineData(MetricReaderTemporalityPreference.Cumulative)]
     [InlineData(MetricReaderTemporalityPreference.Delta)]
-    public async Task The_sdk_exporter_pushes_counters_gauges_and_histograms_and_the_entity_totals_equal_what_it_recorded(MetricReaderTemporalityPreference temporality)
+    public async Task TheSdkExporterPushesCountersGaugesAndHistogramsAndTheEntityTotalsEqualWhatItRecorded(MetricReaderTemporalityPreference temporality)
     {
         var id = $"sdk-{temporality.ToString().ToLowerInvariant()}-{Guid.NewGuid():N}"[..24];
         using var meter = new Meter($"aiops.tests.{id}");
@@ -106,7 +106,7 @@ public sealed class OtlpSdkTests(OtlpServerFixture fixture) : IClassFixture<Otlp
     }
 
     [Fact]
-    public async Task GenAi_conventions_from_the_sdk_become_model_predictions_errors_tokens_and_latency_with_service_name_as_the_model()
+    public async Task GenAiConventionsFromTheSdkBecomeModelPredictionsErrorsTokensAndLatencyWithServiceNameAsTheModel()
     {
         var service = $"genai-{Guid.NewGuid():N}"[..20];
         using var meter = new Meter($"aiops.tests.{service}");
