@@ -7,6 +7,7 @@ using AiOps.Bench;
 //   dotnet run -c Release --project bench/AiOps.Bench -- coldstart
 //   dotnet run -c Release --project bench/AiOps.Bench -- crash
 //   dotnet run -c Release --project bench/AiOps.Bench -- alert-latency [--max-rate 300000] [--probes 120] [--shares 0,10,50]
+//   dotnet run -c Release --project bench/AiOps.Bench -- otlp [--events 1000000] [--points-per-resource 10] [--rounds 3]
 //   dotnet run -c Release --project bench/AiOps.Bench -- cluster [--events 1000000] [--silos 1,3] [--soak-minutes 10 --soak-share 50]
 //   dotnet run -c Release --project bench/AiOps.Bench -- focus [--rows 5000000] [--baseline-rows 500000]
 var command = args.FirstOrDefault() ?? "help";
@@ -20,11 +21,12 @@ return command switch
     "alert-latency" => await AlertLatencyBench.RunAsync(options),
     "cluster" => await ClusterBench.RunAsync(options),
     "focus" => await FocusBench.RunAsync(options),
+    "otlp" => await OtlpBench.RunAsync(options),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: AiOps.Bench ingest|state|coldstart|crash|alert-latency|cluster [--option value ...]");
+    Console.Error.WriteLine("usage: AiOps.Bench ingest|state|coldstart|crash|alert-latency|cluster|otlp [--option value ...]");
     return 2;
 }

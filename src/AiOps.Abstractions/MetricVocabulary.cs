@@ -36,6 +36,8 @@ public static class MetricVocabulary
     public const string Drift = "drift";
     public const string Value = "value";
     public const string Cost = "cost";
+    public const string TokensInput = "tokens.input";
+    public const string TokensOutput = "tokens.output";
 
     /// <summary>Attribute keys with a meaning to the platform.</summary>
     public static class Attributes
@@ -65,6 +67,8 @@ public static class MetricVocabulary
         new(Accuracy, "ratio", MetricAggregation.Gauge, ModelOnly, "Online accuracy or quality score in [0,1]."),
         new(Drift, "score", MetricAggregation.Gauge, ModelOnly, "Data or prediction drift score (higher is more drift)."),
         new(Value, "currency", MetricAggregation.Sum, ModelOnly, "Business value the model delivered (revenue or savings attributed)."),
+        new(TokensInput, "tokens", MetricAggregation.Sum, ModelOnly, "Input (prompt) tokens a generative model consumed (OTLP gen_ai.client.token.usage, gen_ai.token.type=input)."),
+        new(TokensOutput, "tokens", MetricAggregation.Sum, ModelOnly, "Output (completion) tokens a generative model produced (OTLP gen_ai.client.token.usage, gen_ai.token.type=output)."),
         new(Cost, "currency", MetricAggregation.Sum, All, "Spend incurred (attributes: service, resource, currency). Report each cost once: on its cost center or on the entity that incurred it."),
     ];
 

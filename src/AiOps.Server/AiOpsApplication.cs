@@ -24,6 +24,7 @@ public static class AiOpsApplication
         app.MapApiDocs();
         app.MapPrometheusMetrics();
         app.MapTelemetryApi();
+        Otlp.OtlpApi.MapOtlpApi(app);
         app.MapEntitiesApi();
         app.MapValueApi();
         app.MapKeysApi();

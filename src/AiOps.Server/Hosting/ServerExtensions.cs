@@ -51,6 +51,7 @@ public static class ServerExtensions
         builder.Services.AddHostedService<BootstrapKeyService>();
         builder.Services.AddAiOpsSecurity();
         Focus.FocusExtensions.AddFocusCosts(builder);
+        Otlp.OtlpExtensions.AddOtlpReceiver(builder.Services);
         builder.Services.AddSingleton<IngestionProgress>();
         builder.Services.AddSingleton<IngestCheckpoints>();
         builder.Services.AddSingleton<IngestLog>();

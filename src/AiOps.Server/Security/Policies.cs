@@ -3,7 +3,7 @@ namespace AiOps.Server.Security;
 /// <summary>
 /// API key roles and the authorization policies built on them. Every route except health requires one.
 /// reader: read everything; operator: reader + act on alerts, silences, webhooks, entity metadata;
-/// admin: everything, including keys; ingest: only POST /api/v1/telemetry.
+/// admin: everything, including keys; ingest: only the ingestion routes (POST /api/v1/telemetry, /v1/metrics, /api/v1/costs/focus).
 /// </summary>
 public static class Roles
 {
