@@ -49,6 +49,9 @@ public sealed class EntityState
     /// <summary>Pipeline: start times (Unix ms) of runs that have started and not yet ended, by run id (bounded, oldest dropped).</summary>
     public Dictionary<string, long>? RunStarts { get; set; }
 
+    /// <summary>Pipeline: end times of runs whose end came before their start (bounded likewise).</summary>
+    public Dictionary<string, long>? RunEnds { get; set; }
+
     /// <summary>Pipeline: the latest failed run's error message and run id.</summary>
     public string? LastError { get; set; }
     public string? LastErrorRunId { get; set; }

@@ -62,15 +62,29 @@ public sealed class PipelineGrain(
         if (point.Attribute(MetricVocabulary.Attributes.RunId) is not { } runId) return;
         if (metric == MetricVocabulary.RunStarted)
         {
-            var starts = State.RunStarts ??= new Dictionary<string, long>(StringComparer.Ordinal);
-            if (starts.Count >= MaxOpenRuns && !starts.ContainsKey(runId))
-                starts.Remove(starts.MinBy(kv => kv.Value).Key);
-            starts[runId] = point.TimestampMs;
+            // The end may have come first (events are not always delivered in order).
+            if (State.RunEnds is not null && State.RunEnds.Remove(runId, out var endMs))
+            {
+                if (endMs >= point.TimestampMs) AddDerivedPoint(MetricVocabulary.RunDurationSeconds, endMs, (endMs - point.TimestampMs) / 1000.0);
+                return;
+            }
+            Remember(State.RunStarts ??= new Dictionary<string, long>(StringComparer.Ordinal), runId, point.TimestampMs);
             return;
         }
-        if (State.RunStarts is null || !State.RunStarts.Remove(runId, out var startMs)) return;
+        if (State.RunStarts is null || !State.RunStarts.Remove(runId, out var startMs))
+        {
+            if (metric != MetricVocabulary.RunAborted)
+                Remember(State.RunEnds ??= new Dictionary<string, long>(StringComparer.Ordinal), runId, point.TimestampMs);
+            return;
+        }
         if (metric != MetricVocabulary.RunAborted && point.TimestampMs >= startMs)
             AddDerivedPoint(MetricVocabulary.RunDurationSeconds, point.TimestampMs, (point.TimestampMs - startMs) / 1000.0);
+    }
+
+    private static void Remember(Dictionary<string, long> runs, string runId, long timestampMs)
+    {
+        if (runs.Count >= MaxOpenRuns && !runs.ContainsKey(runId)) runs.Remove(runs.MinBy(kv => kv.Value).Key);
+        runs[runId] = timestampMs;
     }
 
     protected override void EvaluateRules(DateTime now)
