@@ -9,6 +9,7 @@ using AiOps.Bench;
 //   dotnet run -c Release --project bench/AiOps.Bench -- alert-latency [--max-rate 300000] [--probes 120] [--shares 0,10,50]
 //   dotnet run -c Release --project bench/AiOps.Bench -- cluster [--events 1000000] [--silos 1,3] [--soak-minutes 10 --soak-share 50]
 //   dotnet run -c Release --project bench/AiOps.Bench -- lineage [--events 200000] [--jobs 1000] [--batch 100] [--native-events 1000000] [--rounds 3]
+//   dotnet run -c Release --project bench/AiOps.Bench -- lineage-schema [--events 20000] [--rounds 3]
 var command = args.FirstOrDefault() ?? "help";
 var options = BenchArgs.Parse(args.Skip(1).ToArray());
 return command switch
@@ -20,11 +21,12 @@ return command switch
     "alert-latency" => await AlertLatencyBench.RunAsync(options),
     "cluster" => await ClusterBench.RunAsync(options),
     "lineage" => await LineageBench.RunAsync(options),
+    "lineage-schema" => await LineageSchemaBench.RunAsync(options),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: AiOps.Bench ingest|state|coldstart|crash|alert-latency|cluster|lineage [--option value ...]");
+    Console.Error.WriteLine("usage: AiOps.Bench ingest|state|coldstart|crash|alert-latency|cluster|lineage|lineage-schema [--option value ...]");
     return 2;
 }
