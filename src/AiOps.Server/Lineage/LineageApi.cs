@@ -33,7 +33,7 @@ public static class LineageApi
                 "A request is applied whole or not at all: any invalid event gets 400 problem details naming each bad field by JSON pointer " +
                 "(`/0/eventTime`), and nothing is applied. Jobs become pipelines, datasets become dataset entities, run events become run " +
                 "telemetry through the durable ingest log (202 means kept); a replayed event (same runId, eventType, eventTime) counts once.")
-            .Accepts<object>("application/json")
+            // The body is documented in the description rather than with Accepts(): Accepts() makes routing answer 415 itself, without naming the header.
             .Produces<LineageIngestResponse>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
