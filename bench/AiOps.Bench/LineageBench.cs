@@ -109,7 +109,7 @@ public static class LineageBench
             var done = await Task.WhenAll(Enumerable.Range(0, jobs).Select(async j =>
                 (await client.GetEntity(EntityKind.Pipeline, LineageIds.For("bench", $"job-{j}")).GetSummaryAsync()).Pipeline?.SuccessesTotal >= runsPerJob));
             if (done.All(x => x)) return;
-            await Task.Delay(20);
+            await Task.Delay(50); // each poll asks every pipeline for its summary: not too often, it competes with the work measured
         }
         throw new TimeoutException($"not every job reached {runsPerJob} runs");
     }

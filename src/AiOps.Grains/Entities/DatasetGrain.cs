@@ -48,7 +48,11 @@ public sealed class DatasetGrain(
 
     protected override EntitySummary Describe(EntitySummary summary) => summary with { Dataset = Stats() };
 
-    protected override EntityDigest Digest(EntityDigest digest) => digest with { Fresh = Stats().Fresh };
+    protected override EntityDigest Digest(EntityDigest digest) => digest with
+    {
+        Fresh = Stats().Fresh,
+        Name = digest.Name ?? (State.DatasetFacts is { } f ? $"{f.Namespace}:{f.Name}" : null),
+    };
 
     private DatasetStats Stats()
     {

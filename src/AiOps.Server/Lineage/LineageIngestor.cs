@@ -109,8 +109,8 @@ public sealed class LineageIngestor(IClusterClient client)
         }
         if (facts.Count > 0)
         {
-            await Task.WhenAll(facts.Values.Where(f => f.Hash != 0)
-                .Select(f => client.GetGrain<IDatasetGrain>(f.Id).DescribeAsync(f.Facts)));
+            // New datasets (so that inputs nobody writes are entities too) and datasets whose facets changed.
+            await Task.WhenAll(facts.Values.Select(f => client.GetGrain<IDatasetGrain>(f.Id).DescribeAsync(f.Facts)));
         }
         // Remembered only once the grains have them.
         foreach (var edge in newEdges) _edges.TryAdd(edge, 0);

@@ -276,6 +276,10 @@ public sealed class OpenLineageTests(OpenLineageTests.App app) : IClassFixture<O
         Assert.Equal(HttpStatusCode.OK, graph.StatusCode);
         var node = NodeOf(await graph.ReadJson(), $"dataset:{ns}:in")!;
         Assert.Equal([$"job:{ns}:j"], Destinations(node));
+        // An input nobody writes is a dataset entity too, readable with a reader key.
+        var dataset = await reader.GetAsync($"/api/v1/datasets/{Uri.EscapeDataString((string)node["data"]!["entityId"]!)}");
+        Assert.Equal(HttpStatusCode.OK, dataset.StatusCode);
+        Assert.Equal("in", (string?)(await dataset.ReadJson())["dataset"]!["name"]);
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.Factory.CreateAnonymousClient().GetAsync($"/api/v1/lineage?node=dataset:{ns}:in")).StatusCode);
     }
 
