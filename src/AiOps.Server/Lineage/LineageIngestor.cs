@@ -21,7 +21,22 @@ public sealed class LineageIngestor(IClusterClient client)
     /// <summary>Beyond this many remembered nodes and edges the cache starts over (re-sending is harmless: the graph merges).</summary>
     public const int MaxCachedEntries = 200_000;
 
-    private readonly ConcurrentDictionary<string, int> _jobs = new(StringComparer.Ordinal);
+    private sealed record JobAttributes(string? ParentNamespace, string? ParentName, string? JobType, string? Description)
+    {
+        /// <summary>True when <paramref name="next"/> states something this does not (an absent facet changes nothing).</summary>
+        public bool ChangedBy(JobAttributes next) =>
+            (next.ParentName is not null && (next.ParentNamespace != ParentNamespace || next.ParentName != ParentName))
+            || (next.JobType is not null && next.JobType != JobType)
+            || (next.Description is not null && next.Description != Description);
+
+        public JobAttributes Merge(JobAttributes next) => new(
+            next.ParentName is not null ? next.ParentNamespace : ParentNamespace,
+            next.ParentName ?? ParentName,
+            next.JobType ?? JobType,
+            next.Description ?? Description);
+    }
+
+    private readonly ConcurrentDictionary<string, JobAttributes> _jobs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _edges = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ulong> _datasets = new(StringComparer.Ordinal);
 
@@ -35,7 +50,7 @@ public sealed class LineageIngestor(IClusterClient client)
             _datasets.Clear();
         }
         var jobs = new Dictionary<string, LineageJob>(StringComparer.Ordinal);
-        var jobAttrs = new Dictionary<string, int>(StringComparer.Ordinal);
+        var jobAttrs = new Dictionary<string, JobAttributes>(StringComparer.Ordinal);
         var newEdges = new HashSet<string>(StringComparer.Ordinal);
         var graphDatasets = new Dictionary<string, LineageDataset>(StringComparer.Ordinal);
         var facts = new Dictionary<string, (DatasetFacts Facts, ulong Hash, string Id)>(StringComparer.Ordinal);
@@ -46,6 +61,8 @@ public sealed class LineageIngestor(IClusterClient client)
             var id = LineageIds.For(d.Namespace, d.Name);
             var known = _datasets.TryGetValue(node, out var hash);
             if (known && (d.FactsHash == 0 || d.FactsHash == hash)) return;
+            // Seen earlier in this request: only facets replace what that occurrence said.
+            if (facts.TryGetValue(node, out var earlier) && (d.FactsHash == 0 || d.FactsHash == earlier.Hash)) return;
             graphDatasets[node] = new LineageDataset(d.Namespace, d.Name, id, d.Fields);
             facts[node] = (new DatasetFacts
             {
@@ -66,7 +83,7 @@ public sealed class LineageIngestor(IClusterClient client)
             if (e.JobNamespace is null || e.JobName is null) continue;
 
             var jobNode = LineageGraphGrain.JobNodeId(e.JobNamespace, e.JobName);
-            var attrs = HashCode.Combine(e.ParentJobNamespace, e.ParentJobName, e.JobType, e.JobDescription);
+            var attrs = new JobAttributes(e.ParentJobNamespace, e.ParentJobName, e.JobType, e.JobDescription);
             var inputs = new List<LineageDataset>();
             var outputs = new List<LineageDataset>();
             foreach (var d in e.Inputs)
@@ -79,7 +96,8 @@ public sealed class LineageIngestor(IClusterClient client)
                 var edge = "o|" + jobNode + "|" + LineageGraphGrain.DatasetNodeId(d.Namespace, d.Name);
                 if (!_edges.ContainsKey(edge) && newEdges.Add(edge)) outputs.Add(new LineageDataset(d.Namespace, d.Name, LineageIds.For(d.Namespace, d.Name)));
             }
-            var attrsKnown = _jobs.TryGetValue(jobNode, out var knownAttrs) && knownAttrs == attrs;
+            var known = jobAttrs.GetValueOrDefault(jobNode) ?? _jobs.GetValueOrDefault(jobNode);
+            var attrsKnown = known is not null && !known.ChangedBy(attrs);
             if (attrsKnown && inputs.Count == 0 && outputs.Count == 0) continue;
             var update = new LineageJob
             {
@@ -98,7 +116,7 @@ public sealed class LineageIngestor(IClusterClient client)
                 update = update with { Inputs = [.. earlier.Inputs, .. inputs], Outputs = [.. earlier.Outputs, .. outputs] };
             }
             jobs[jobNode] = update;
-            jobAttrs[jobNode] = attrs;
+            jobAttrs[jobNode] = known is null ? attrs : known.Merge(attrs);
         }
 
         var changes = 0;

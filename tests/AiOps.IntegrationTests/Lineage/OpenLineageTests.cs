@@ -305,6 +305,46 @@ public sealed class OpenLineageTests(OpenLineageTests.App app) : IClassFixture<O
     }
 
     [Fact]
+    public async Task DatasetAndJobEventsDescribeTheGraphWithoutCountingRuns()
+    {
+        var ns = NewNamespace();
+        var now = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
+        var datasetEvent = new JsonObject
+        {
+            ["eventTime"] = now,
+            ["dataset"] = new JsonObject
+            {
+                ["namespace"] = ns, ["name"] = "customers",
+                ["facets"] = new JsonObject { ["schema"] = new JsonObject { ["fields"] = new JsonArray(new JsonObject { ["name"] = "email", ["type"] = "string" }) } },
+            },
+            ["producer"] = "https://example.test/producer",
+            ["schemaURL"] = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent",
+        };
+        var jobEvent = new JsonObject
+        {
+            ["eventTime"] = now,
+            ["job"] = new JsonObject { ["namespace"] = ns, ["name"] = "dedupe" },
+            ["inputs"] = new JsonArray(new JsonObject { ["namespace"] = ns, ["name"] = "customers" }),
+            ["outputs"] = new JsonArray(new JsonObject { ["namespace"] = ns, ["name"] = "customers_clean" }),
+            ["producer"] = "https://example.test/producer",
+            ["schemaURL"] = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent",
+        };
+        var r = await Post(new JsonArray(datasetEvent, jobEvent));
+        Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+        var reply = await r.ReadJson();
+        Assert.Equal((1, 1, 0), ((int)reply["datasetEvents"]!, (int)reply["jobEvents"]!, (int)reply["points"]!));
+
+        var graph = (await Graph($"job:{ns}:dedupe"))!;
+        var job = NodeOf(graph, $"job:{ns}:dedupe")!;
+        Assert.Equal([$"dataset:{ns}:customers"], Origins(job));
+        Assert.Equal([$"dataset:{ns}:customers_clean"], Destinations(job));
+        Assert.Equal("email", (string?)NodeOf(graph, $"dataset:{ns}:customers")!["data"]!["fields"]![0]!["name"]);
+        var customers = (await _client.GetJsonOrNull($"/api/v1/datasets/{Uri.EscapeDataString($"{ns}:customers")}"))!;
+        Assert.Equal("string", (string?)customers["dataset"]!["fields"]![0]!["type"]);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync($"/api/v1/pipelines/{ns}:dedupe")).StatusCode);
+    }
+
+    [Fact]
     public async Task StatisticsAndAssertionsBecomeRowsAndDataQualityFailures()
     {
         var ns = NewNamespace();
