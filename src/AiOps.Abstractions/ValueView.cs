@@ -67,7 +67,7 @@ public sealed record ValueReport
     [Id(19)] public int OpenAnomalies { get; init; }
     [Id(20)] public long EventsApplied { get; init; }
     [Id(21)] public string Currency { get; init; } = "USD";
-    [Id(22)] public int Datasets { get; init; }
+    [Id(24)] public int Datasets { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("aiops.EntityPage")]

@@ -51,6 +51,19 @@ public sealed class OpenLineageParserTests
         Assert.Contains(errors, e => e.Pointer == pointer);
     }
 
+    [Theory]
+    [InlineData("\\ud800")]
+    [InlineData("\xff")]
+    public void InvalidUtf8OrALoneSurrogateIsAnErrorNotAnException(string bad)
+    {
+        var text = Event().Replace("\"job\"}", "\"job" + (bad == "\\ud800" ? "\\ud800" : "X") + "\"}");
+        var bytes = Encoding.UTF8.GetBytes(text);
+        if (bad == "\xff") bytes[Array.IndexOf(bytes, (byte)'X')] = 0xff;
+        var (events, errors, _) = OpenLineageParser.Parse(bytes, Now);
+        Assert.Empty(events);
+        Assert.NotEmpty(errors);
+    }
+
     [Fact]
     public void OneInvalidEventInAnArrayRefusesTheWholeArray()
     {

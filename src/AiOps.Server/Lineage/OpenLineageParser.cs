@@ -72,7 +72,23 @@ internal static class OpenLineageParser
         }
     }
 
+    private const string NotUtf8 = "holds a string or property name that is not valid UTF-8 (or an escaped lone surrogate).";
+
+    // The reader checks a string's encoding only when it is read or compared, and throws then: such an event is a 400.
     private static OpenLineageEvent? ReadEvent(JsonElement e, string at, List<LineageError> errors, DateTimeOffset now)
+    {
+        try
+        {
+            return ReadEventUnchecked(e, at, errors, now);
+        }
+        catch (InvalidOperationException)
+        {
+            errors.Add(new(at, "The event " + NotUtf8));
+            return null;
+        }
+    }
+
+    private static OpenLineageEvent? ReadEventUnchecked(JsonElement e, string at, List<LineageError> errors, DateTimeOffset now)
     {
         if (e.ValueKind != JsonValueKind.Object)
         {

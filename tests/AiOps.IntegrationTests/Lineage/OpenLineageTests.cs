@@ -255,6 +255,11 @@ public sealed class OpenLineageTests(OpenLineageTests.App app) : IClassFixture<O
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         Assert.True((await r.ReadJson())["errors"]!.AsObject().ContainsKey("/run/runId"));
 
+        var surrogate = RunEvent("START", NewNamespace(), "j", Guid.NewGuid(), DateTimeOffset.UtcNow).ToJsonString().Replace("\"name\":\"j\"", "\"name\":\"j\\ud800\"");
+        Assert.Contains("\\ud800", surrogate);
+        var lone = await _client.PostAsync("/api/v1/lineage", new StringContent(surrogate, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, lone.StatusCode);
+
         var wrongType = await _client.PostAsync("/api/v1/lineage", new StringContent("x", Encoding.UTF8, "text/csv"));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, wrongType.StatusCode);
     }
