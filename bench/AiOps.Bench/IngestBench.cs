@@ -173,7 +173,7 @@ public static class IngestBench
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private static byte[] Payload(string prefix, int request, int batch, int entities, int perRequest, DateTimeOffset start, string? idPrefix = null)
+    internal static byte[] Payload(string prefix, int request, int batch, int entities, int perRequest, DateTimeOffset start, string? idPrefix = null)
     {
         var sb = new StringBuilder(batch * 170);
         sb.Append('[');
@@ -196,7 +196,7 @@ public static class IngestBench
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
-    private static async Task<double[]> Send(HttpClient http, string path, byte[][] payloads, int clients)
+    internal static async Task<double[]> Send(HttpClient http, string path, byte[][] payloads, int clients)
     {
         var next = -1;
         var latencies = new double[payloads.Length];

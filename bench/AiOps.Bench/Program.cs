@@ -10,6 +10,8 @@ using AiOps.Bench;
 //   dotnet run -c Release --project bench/AiOps.Bench -- otlp [--events 1000000] [--points-per-resource 10] [--rounds 3]
 //   dotnet run -c Release --project bench/AiOps.Bench -- cluster [--events 1000000] [--silos 1,3] [--soak-minutes 10 --soak-share 50]
 //   dotnet run -c Release --project bench/AiOps.Bench -- focus [--rows 5000000] [--baseline-rows 500000]
+//   dotnet run -c Release --project bench/AiOps.Bench -- lineage [--events 200000] [--jobs 1000] [--batch 100] [--native-events 1000000] [--rounds 3]
+//   dotnet run -c Release --project bench/AiOps.Bench -- lineage-schema [--events 20000] [--rounds 3]
 var command = args.FirstOrDefault() ?? "help";
 var options = BenchArgs.Parse(args.Skip(1).ToArray());
 return command switch
@@ -22,11 +24,13 @@ return command switch
     "cluster" => await ClusterBench.RunAsync(options),
     "focus" => await FocusBench.RunAsync(options),
     "otlp" => await OtlpBench.RunAsync(options),
+    "lineage" => await LineageBench.RunAsync(options),
+    "lineage-schema" => await LineageSchemaBench.RunAsync(options),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: AiOps.Bench ingest|state|coldstart|crash|alert-latency|cluster|otlp [--option value ...]");
+    Console.Error.WriteLine("usage: AiOps.Bench ingest|state|coldstart|crash|alert-latency|cluster|focus|otlp|lineage|lineage-schema [--option value ...]");
     return 2;
 }

@@ -3,13 +3,55 @@ using System.Text.Json.Serialization;
 
 namespace AiOps.Abstractions;
 
-/// <summary>The three kinds of entity that receive telemetry.</summary>
+/// <summary>The kinds of entity that receive telemetry. Values are stored and sent on the wire: never renumber them.</summary>
 [JsonConverter(typeof(EntityKindJsonConverter))]
 public enum EntityKind
 {
     Pipeline = 0,
     Model = 1,
     CostCenter = 2,
+    Dataset = 3,
+}
+
+/// <summary>
+/// Everything the platform needs to know about one kind of entity, in one place: the wire name used in telemetry
+/// and routes, the route segment, the Orleans grain type (which is also its storage grain type), the stream
+/// namespace, and how to reach its grain. Parser, routes, value view, publisher and shutdown drain read this
+/// table instead of enumerating kinds themselves. See docs/adding-an-entity-kind.md.
+/// </summary>
+public sealed class EntityKindInfo
+{
+    internal EntityKindInfo(EntityKind kind, string wire, string plural, string title, string singular,
+        string streamNamespace, Func<IGrainFactory, string, IEntityGrain> resolve, params string[] aliases)
+    {
+        Kind = kind;
+        Wire = wire;
+        Plural = plural;
+        Title = title;
+        Singular = singular;
+        GrainType = wire;
+        StreamNamespace = streamNamespace;
+        Resolve = resolve;
+        Aliases = aliases;
+        WireUtf8 = System.Text.Encoding.UTF8.GetBytes(wire);
+    }
+
+    public EntityKind Kind { get; }
+    /// <summary>Wire name: <c>entity.kind</c> in telemetry, and the grain type.</summary>
+    public string Wire { get; }
+    internal byte[] WireUtf8 { get; }
+    /// <summary>Route segment under <c>/api/v1/</c> (e.g. <c>pipelines</c>).</summary>
+    public string Plural { get; }
+    /// <summary>Pascal-case name used in OpenAPI operation ids (e.g. <c>CostCenter</c>) and as the OpenAPI tag's base.</summary>
+    public string Title { get; }
+    /// <summary>Lower-case name used in prose (e.g. <c>cost center</c>).</summary>
+    public string Singular { get; }
+    /// <summary>Orleans grain type (<c>[GrainType]</c> of its grain class), which names its stored state too.</summary>
+    public string GrainType { get; }
+    public string StreamNamespace { get; }
+    public Func<IGrainFactory, string, IEntityGrain> Resolve { get; }
+    /// <summary>Other spellings accepted on input (case-insensitive).</summary>
+    public IReadOnlyList<string> Aliases { get; }
 }
 
 public static class EntityKinds
@@ -18,29 +60,67 @@ public static class EntityKinds
     public const string Pipeline = "pipeline";
     public const string Model = "model";
     public const string CostCenter = "costcenter";
+    public const string Dataset = "dataset";
 
-    public static string ToWire(this EntityKind kind) => kind switch
-    {
-        EntityKind.Pipeline => Pipeline,
-        EntityKind.Model => Model,
-        EntityKind.CostCenter => CostCenter,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
+    /// <summary>Every kind, indexed by its enum value.</summary>
+    public static readonly IReadOnlyList<EntityKindInfo> All =
+    [
+        new(EntityKind.Pipeline, Pipeline, "pipelines", "Pipeline", "pipeline", StreamNames.PipelineNamespace, (f, id) => f.GetGrain<IPipelineGrain>(id)),
+        new(EntityKind.Model, Model, "models", "Model", "model", StreamNames.ModelNamespace, (f, id) => f.GetGrain<IModelGrain>(id)),
+        new(EntityKind.CostCenter, CostCenter, "costcenters", "CostCenter", "cost center", StreamNames.CostCenterNamespace, (f, id) => f.GetGrain<ICostCenterGrain>(id), "cost_center"),
+        new(EntityKind.Dataset, Dataset, "datasets", "Dataset", "dataset", StreamNames.DatasetNamespace, (f, id) => f.GetGrain<IDatasetGrain>(id)),
+    ];
+
+    /// <summary>Number of kinds (arrays indexed by kind are this long).</summary>
+    public static int Count => All.Count;
+
+    /// <summary>"pipeline, model, costcenter or dataset", for messages.</summary>
+    public static readonly string WireNamesText =
+        string.Join(", ", All.Take(All.Count - 1).Select(k => k.Wire)) + " or " + All[^1].Wire;
+
+    public static EntityKindInfo Info(this EntityKind kind) =>
+        (uint)kind < (uint)All.Count ? All[(int)kind] : throw new ArgumentOutOfRangeException(nameof(kind));
+
+    public static string ToWire(this EntityKind kind) => kind.Info().Wire;
 
     public static bool TryParse(ReadOnlySpan<char> text, out EntityKind kind)
     {
-        if (text.Equals(Pipeline, StringComparison.OrdinalIgnoreCase)) { kind = EntityKind.Pipeline; return true; }
-        if (text.Equals(Model, StringComparison.OrdinalIgnoreCase)) { kind = EntityKind.Model; return true; }
-        if (text.Equals(CostCenter, StringComparison.OrdinalIgnoreCase) || text.Equals("cost_center", StringComparison.OrdinalIgnoreCase))
+        foreach (var info in All)
         {
-            kind = EntityKind.CostCenter; return true;
+            if (text.Equals(info.Wire, StringComparison.OrdinalIgnoreCase)) { kind = info.Kind; return true; }
+            foreach (var alias in info.Aliases)
+            {
+                if (text.Equals(alias, StringComparison.OrdinalIgnoreCase)) { kind = info.Kind; return true; }
+            }
+        }
+        kind = default;
+        return false;
+    }
+
+    /// <summary>Exact (lower-case) wire name given as UTF-8: the parser's allocation-free path.</summary>
+    public static bool TryMatchWire(ReadOnlySpan<byte> utf8, out EntityKind kind)
+    {
+        foreach (var info in All)
+        {
+            if (utf8.SequenceEqual(info.WireUtf8)) { kind = info.Kind; return true; }
+        }
+        kind = default;
+        return false;
+    }
+
+    /// <summary>The kind whose grain type this is (grain statistics name grains by type).</summary>
+    public static bool TryFromGrainType(string grainType, out EntityKind kind)
+    {
+        foreach (var info in All)
+        {
+            if (info.GrainType == grainType) { kind = info.Kind; return true; }
         }
         kind = default;
         return false;
     }
 }
 
-/// <summary>Writes and reads <see cref="EntityKind"/> as its wire name (pipeline, model, costcenter).</summary>
+/// <summary>Writes and reads <see cref="EntityKind"/> as its wire name (pipeline, model, costcenter, dataset).</summary>
 public sealed class EntityKindJsonConverter : JsonConverter<EntityKind>
 {
     public override EntityKind Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)

@@ -76,6 +76,15 @@ public interface IPipelineGrain : IEntityGrain;
 [Alias("aiops.IModelGrain")]
 public interface IModelGrain : IEntityGrain;
 
+/// <summary>An OpenLineage dataset (namespace + name): writes, rows, data-quality failures, schema, owners, freshness.</summary>
+[Alias("aiops.IDatasetGrain")]
+public interface IDatasetGrain : IEntityGrain
+{
+    /// <summary>Replaces what the dataset's facets say about it (schema, owners, …); a no-op when nothing changed.</summary>
+    [Alias("Describe")]
+    Task DescribeAsync(DatasetFacts facts);
+}
+
 [Alias("aiops.ICostCenterGrain")]
 public interface ICostCenterGrain : IEntityGrain
 {
@@ -107,11 +116,5 @@ public interface IValueGrain : IGrainWithStringKey
 
 public static class EntityGrainFactory
 {
-    public static IEntityGrain GetEntity(this IGrainFactory factory, EntityKind kind, string id) => kind switch
-    {
-        EntityKind.Pipeline => factory.GetGrain<IPipelineGrain>(id),
-        EntityKind.Model => factory.GetGrain<IModelGrain>(id),
-        EntityKind.CostCenter => factory.GetGrain<ICostCenterGrain>(id),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
+    public static IEntityGrain GetEntity(this IGrainFactory factory, EntityKind kind, string id) => kind.Info().Resolve(factory, id);
 }

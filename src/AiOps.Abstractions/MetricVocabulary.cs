@@ -25,6 +25,9 @@ public static class MetricVocabulary
 {
     public const string RunSuccess = "run.success";
     public const string RunFailure = "run.failure";
+    public const string RunStarted = "run.started";
+    public const string RunAborted = "run.aborted";
+    public const string DatasetWrites = "dataset.writes";
     public const string RunDurationSeconds = "run.duration_seconds";
     public const string RowsIn = "rows.in";
     public const string RowsOut = "rows.out";
@@ -47,20 +50,27 @@ public static class MetricVocabulary
         public const string Resource = "resource";
         public const string Currency = "currency";
         public const string RunId = "run_id";
+        /// <summary>On <c>run.failure</c>: the run's error message (kept as the pipeline's last error).</summary>
+        public const string Error = "error";
     }
 
     private static readonly EntityKind[] PipelineOnly = [EntityKind.Pipeline];
     private static readonly EntityKind[] ModelOnly = [EntityKind.Model];
-    private static readonly EntityKind[] All = [EntityKind.Pipeline, EntityKind.Model, EntityKind.CostCenter];
+    private static readonly EntityKind[] DatasetOnly = [EntityKind.Dataset];
+    private static readonly EntityKind[] PipelineOrDataset = [EntityKind.Pipeline, EntityKind.Dataset];
+    private static readonly EntityKind[] All = [EntityKind.Pipeline, EntityKind.Model, EntityKind.CostCenter, EntityKind.Dataset];
 
     public static readonly IReadOnlyList<MetricDefinition> Definitions =
     [
         new(RunSuccess, "runs", MetricAggregation.Sum, PipelineOnly, "A pipeline run completed successfully (value = number of runs, usually 1)."),
         new(RunFailure, "runs", MetricAggregation.Sum, PipelineOnly, "A pipeline run failed (value = number of runs, usually 1)."),
+        new(RunStarted, "runs", MetricAggregation.Sum, PipelineOnly, "A pipeline run started (attribute run_id: a later run.success/run.failure with the same run_id gets its duration)."),
+        new(RunAborted, "runs", MetricAggregation.Sum, PipelineOnly, "A pipeline run was aborted (counted apart from failures; raises no failure alert)."),
         new(RunDurationSeconds, "s", MetricAggregation.Gauge, PipelineOnly, "Wall-clock duration of one pipeline run."),
         new(RowsIn, "rows", MetricAggregation.Sum, PipelineOnly, "Rows read by a run."),
-        new(RowsOut, "rows", MetricAggregation.Sum, PipelineOnly, "Rows written by a run."),
-        new(DataQualityFailures, "checks", MetricAggregation.Sum, PipelineOnly, "Failed data-quality checks."),
+        new(RowsOut, "rows", MetricAggregation.Sum, PipelineOrDataset, "Rows written by a run (on a dataset: rows written into it)."),
+        new(DataQualityFailures, "checks", MetricAggregation.Sum, PipelineOrDataset, "Failed data-quality checks."),
+        new(DatasetWrites, "writes", MetricAggregation.Sum, DatasetOnly, "A completed run wrote the dataset (its latest point is the dataset's last write)."),
         new(Predictions, "predictions", MetricAggregation.Sum, ModelOnly, "Predictions served since the previous point."),
         new(Errors, "errors", MetricAggregation.Sum, ModelOnly, "Failed predictions since the previous point."),
         new(LatencyMs, "ms", MetricAggregation.Gauge, ModelOnly, "Serving latency of the model (e.g. p95 over the reporting interval)."),

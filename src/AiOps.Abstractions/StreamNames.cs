@@ -7,14 +7,9 @@ public static class StreamNames
     public const string PipelineNamespace = "telemetry.pipeline";
     public const string ModelNamespace = "telemetry.model";
     public const string CostCenterNamespace = "telemetry.costcenter";
+    public const string DatasetNamespace = "telemetry.dataset";
 
-    public static string NamespaceFor(EntityKind kind) => kind switch
-    {
-        EntityKind.Pipeline => PipelineNamespace,
-        EntityKind.Model => ModelNamespace,
-        EntityKind.CostCenter => CostCenterNamespace,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
+    public static string NamespaceFor(EntityKind kind) => kind.Info().StreamNamespace;
 }
 
 /// <summary>Grain storage names.</summary>

@@ -31,6 +31,11 @@ public sealed record PipelineStats
     /// <summary>True/false against the SLA; null when no SLA is set and no run has succeeded.</summary>
     [Id(15)] public bool? Fresh { get; init; }
     [Id(16)] public double DataQualityFailuresTotal { get; init; }
+    /// <summary>Error message of the latest failed run (OpenLineage <c>errorMessage</c> facet, or the <c>error</c> attribute).</summary>
+    [Id(17)] public string? LastError { get; init; }
+    [Id(18)] public string? LastErrorRunId { get; init; }
+    [Id(19)] public double AbortedTotal { get; init; }
+    [Id(20)] public double StartedTotal { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("aiops.ModelVersionInfo")]
@@ -104,6 +109,7 @@ public sealed record EntitySummary
     [Id(11)] public ModelStats? Model { get; init; }
     [Id(12)] public CostCenterStats? CostCenter { get; init; }
     [Id(13)] public IReadOnlyList<OpenAnomaly> OpenAnomalies { get; init; } = [];
+    [Id(14)] public DatasetStats? Dataset { get; init; }
 }
 
 /// <summary>Resolution of a series read.</summary>

@@ -73,6 +73,8 @@ public sealed record ValueReport
     [Id(23)] public IReadOnlyDictionary<string, int> OpenAlertsBySeverity { get; init; } = new Dictionary<string, int>();
     /// <summary>FOCUS imports: cost per model, pipeline and team of the latest billing periods, with the unallocated share.</summary>
     [Id(24)] public IReadOnlyList<Focus.CostAllocationView> CostAllocation { get; init; } = [];
+    /// <summary>Datasets known (OpenLineage inputs and outputs).</summary>
+    [Id(25)] public int Datasets { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("aiops.EntityPage")]

@@ -12,6 +12,7 @@ public static class AiOpsApplication
         var builder = WebApplication.CreateBuilder(args);
         builder.AddAiOpsServer();
         builder.AddAiOpsAlerting();
+        Lineage.LineageApi.AddAiOpsLineage(builder);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -30,6 +31,7 @@ public static class AiOpsApplication
         app.MapKeysApi();
         app.MapAlertsApi();
         app.MapFocusCostsApi();
+        Lineage.LineageApi.MapLineageApi(app);
         var deployment = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AiOpsOptions>>().Value;
         if (deployment.Mode == DeploymentMode.Cluster && deployment.Dashboard)
         {

@@ -17,7 +17,7 @@ namespace AiOps.IntegrationTests;
 /// </summary>
 public sealed class FuzzTests(ITestOutputHelper output)
 {
-    private static readonly string[] Kinds = ["pipeline", "model", "costcenter"];
+    private static readonly string[] Kinds = ["pipeline", "model", "costcenter", "dataset"];
     private static readonly string[] Metrics = ["run.success", "run.failure", "run.duration_seconds", "rows.in", "rows.out", "dq.failures",
         "predictions", "errors", "latency_ms", "accuracy", "drift", "value", "cost", "custom.gauge"];
 
@@ -83,7 +83,8 @@ public sealed class FuzzTests(ITestOutputHelper output)
             for (var i = 0; i < requests; i++)
             {
                 // A third of the requests go to telemetry ingestion, the surface producers (and attackers) hit most.
-                var (method, template) = random.Next(3) == 0 ? (HttpMethod.Post, "/api/v1/telemetry") : operations[random.Next(operations.Count)];
+                string[] ingestion = ["/api/v1/telemetry", "/api/v1/telemetry", "/v1/metrics", "/api/v1/lineage", "/api/v1/costs/focus"];
+                var (method, template) = random.Next(3) == 0 ? (HttpMethod.Post, ingestion[random.Next(ingestion.Length)]) : operations[random.Next(operations.Count)];
                 if (template.EndsWith("/stream", StringComparison.Ordinal)) continue; // SSE never ends; covered by the alert feed tests
                 var role = roles[random.Next(roles.Length)];
                 using var request = BuildRequest(random, method, template);
@@ -110,7 +111,8 @@ public sealed class FuzzTests(ITestOutputHelper output)
             }
 
             // Every view still answers after the fuzzing (state that can no longer be saved or read shows up here).
-            foreach (var path in new[] { "/api/v1/value", "/api/v1/pipelines", "/api/v1/models", "/api/v1/costcenters", "/api/v1/alerts", "/metrics" })
+            foreach (var path in new[] { "/api/v1/value", "/api/v1/pipelines", "/api/v1/models", "/api/v1/costcenters", "/api/v1/datasets", "/api/v1/alerts", "/metrics",
+                         "/api/v1/lineage?node=job:fuzz:f-1&depth=3", "/api/v1/costs/focus/periods" })
                 Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync(path)).StatusCode);
             if (failures.Count > 0) output.WriteLine(server.Output);
             await server.StopAsync();
@@ -129,7 +131,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         Assert.Equal(100.0, (double)after["metadata"]!["monthlyBudget"]!);
         var pipeline = await client.GetJsonOrNull("/api/v1/pipelines/control-p");
         Assert.Equal(7.0, (double)pipeline!["pipeline"]!["rowsOutTotal"]!);
-        foreach (var path in new[] { "/api/v1/value", "/api/v1/pipelines", "/api/v1/models", "/api/v1/costcenters", "/api/v1/alerts" })
+        foreach (var path in new[] { "/api/v1/value", "/api/v1/pipelines", "/api/v1/models", "/api/v1/costcenters", "/api/v1/datasets", "/api/v1/alerts", "/api/v1/costs/focus/periods" })
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(path)).StatusCode);
     }
 
@@ -188,7 +190,9 @@ public sealed class FuzzTests(ITestOutputHelper output)
             {
                 request.Content = new ByteArrayContent(body);
             }
-            var contentType = random.Next(10) switch
+            var contentType = random.Next(10) < 6 && template == "/api/v1/costs/focus" ? "text/csv"
+                : random.Next(10) < 3 && template == "/v1/metrics" ? "application/x-protobuf"
+                : random.Next(10) switch
             {
                 0 => "application/x-ndjson",
                 1 => "text/csv",
@@ -203,7 +207,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
 
     private static string PathValue(Random random, string name) => random.Next(6) switch
     {
-        0 => "control-cc",
+        0 => $"f-{random.Next(10)}",
         1 => Kinds[random.Next(Kinds.Length)] + "-" + random.Next(20),
         2 => new string('a', random.Next(100, 400)),
         3 => new[] { "..", "a b", "é", "%", "\u0000x", "a/b", "😀", "-", "_", "1e308", "ack" }[random.Next(11)],
@@ -223,7 +227,8 @@ public sealed class FuzzTests(ITestOutputHelper output)
     /// <summary>A valid body for the route, as a well-behaved client would send it.</summary>
     private static string Seed(Random random, string template)
     {
-        var id = random.Next(4) == 0 ? "control-cc" : $"f-{random.Next(10)}";
+        // The control entities (control-cc, control-p) are never targets: they show that fuzzing others leaves them intact.
+        var id = $"f-{random.Next(10)}";
         var kind = Kinds[random.Next(Kinds.Length)];
         var ts = DateTimeOffset.UtcNow.AddMinutes(-random.Next(0, 600)).ToString("O");
         return template switch
@@ -233,6 +238,10 @@ public sealed class FuzzTests(ITestOutputHelper output)
                     $"{{\"entity\":{{\"kind\":\"{kind}\",\"id\":\"{id}\"}},\"metric\":\"{Metrics[random.Next(Metrics.Length)]}\",\"value\":{random.Next(0, 1000)},\"timestamp\":\"{ts}\",\"id\":\"e{random.Next(100)}\",\"attributes\":{{\"service\":\"s3\",\"version\":\"v1\"}}}}")) + "]"
                 : string.Join("\n", Enumerable.Range(0, random.Next(1, 6)).Select(_ =>
                     $"{{\"entity\":{{\"kind\":\"{kind}\",\"id\":\"{id}\"}},\"metric\":\"cost\",\"value\":{random.NextDouble() * 100:F3}}}")),
+            "/v1/metrics" => $"{{\"resourceMetrics\":[{{\"resource\":{{\"attributes\":[{{\"key\":\"service.name\",\"value\":{{\"stringValue\":\"{id}\"}}}}]}},\"scopeMetrics\":[{{\"metrics\":[{{\"name\":\"latency\",\"unit\":\"ms\",\"gauge\":{{\"dataPoints\":[{{\"timeUnixNano\":\"{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000}\",\"asDouble\":{random.Next(1, 500)}}}]}}}},{{\"name\":\"requests\",\"sum\":{{\"aggregationTemporality\":1,\"isMonotonic\":true,\"dataPoints\":[{{\"timeUnixNano\":\"{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000}\",\"asInt\":\"{random.Next(1, 100)}\"}}]}}}}]}}]}}]}}",
+            "/api/v1/costs/focus" => "BilledCost,BillingAccountId,BillingPeriodStart,ChargePeriodStart,ServiceName,BillingCurrency,Tags\n"
+                + string.Join("\n", Enumerable.Range(0, random.Next(1, 5)).Select(_ => $"{random.NextDouble() * 10:F4},acct-{random.Next(3)},2026-11-01 00:00:00,2026-11-{random.Next(1, 29):D2} 00:00:00,\"Svc, {random.Next(5)}\",USD,\"{{\"\"aiops-model\"\":\"\"{id}\"\"}}\"")),
+            "/api/v1/lineage" => $"{{\"eventType\":\"{new[] { "START", "COMPLETE", "FAIL", "ABORT", "RUNNING" }[random.Next(5)]}\",\"eventTime\":\"{ts}\",\"run\":{{\"runId\":\"{Guid.NewGuid()}\"}},\"job\":{{\"namespace\":\"fuzz\",\"name\":\"{id}\"}},\"inputs\":[{{\"namespace\":\"fuzz\",\"name\":\"in-{random.Next(3)}\"}}],\"outputs\":[{{\"namespace\":\"fuzz\",\"name\":\"out-{random.Next(3)}\"}}],\"producer\":\"https://example.com/fuzz\",\"schemaURL\":\"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent\"}}",
             "/api/v1/keys" => $"{{\"name\":\"fuzz-{random.Next(1000)}\",\"role\":\"{new[] { "reader", "operator", "admin", "ingest", "root" }[random.Next(5)]}\"}}",
             "/api/v1/silences" => $"{{\"matchers\":{{\"entityId\":\"{id}\"}},\"endsAt\":\"{DateTimeOffset.UtcNow.AddHours(1):O}\",\"comment\":\"fuzz\",\"entityId\":\"{id}\",\"kind\":\"metricAnomaly\"}}",
             "/api/v1/webhooks" => $"{{\"url\":\"http://127.0.0.1:{random.Next(1, 65535)}/hook\",\"minSeverity\":\"high\",\"kinds\":[\"metricAnomaly\"]}}",

@@ -241,14 +241,42 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     {
         if (metadata.FreshnessSlaSeconds != State.Metadata.FreshnessSlaSeconds)
             State.SlaSinceMs = metadata.FreshnessSlaSeconds is null ? null : Time.GetUtcNow().ToUnixTimeMilliseconds();
+        var previous = State.Metadata;
         if (metadata.MaxSilenceSeconds != State.Metadata.MaxSilenceSeconds)
             State.SilenceSinceMs = metadata.MaxSilenceSeconds is null ? null : Time.GetUtcNow().ToUnixTimeMilliseconds();
         State.Metadata = metadata;
         State.Registered = true;
         await SaveAsync();
+        await OnMetadataChangedAsync(previous);
         _lastDigest = null;
         await PushDigestAsync(CancellationToken.None);
         return BuildSummary();
+    }
+
+    /// <summary>Kind-specific reaction to a metadata change (after it is saved).</summary>
+    protected virtual Task OnMetadataChangedAsync(EntityMetadata previous) => Task.CompletedTask;
+
+    /// <summary>Saves state now (kinds whose non-telemetry facts changed).</summary>
+    protected Task SaveNowAsync() => SaveAsync();
+
+    /// <summary>
+    /// Adds a point the entity derived itself from the points it applied (a run's duration from its start and end), as
+    /// if it had arrived: series, monthly sums, detector. It has no event id of its own: the point it derives from was
+    /// already deduplicated.
+    /// </summary>
+    protected void AddDerivedPoint(string metric, long timestampMs, double value)
+    {
+        if (!Limits.IsValidValue(value)) return;
+        if (!_series.TryGetValue(metric, out var series))
+        {
+            if (_series.Count >= Limits.MaxMetricsPerEntity) { State.PointsDropped++; return; }
+            series = new MetricSeries(metric, RetentionFor(metric));
+            _series.Add(metric, series);
+        }
+        var inOrder = series.Add(timestampMs, value);
+        if (series.Aggregation == MetricAggregation.Sum)
+            AddMonthly(State.MonthSums, MonthKey(timestampMs), metric, value, CurrentMonth, cap: int.MaxValue);
+        if (inOrder && _options.Detection) Watch(new TelemetryPoint(metric, value, timestampMs, 0, null), series);
     }
 
     /// <summary>Saves state and reports the digest straight to the value grain (graceful shutdown, tests).</summary>

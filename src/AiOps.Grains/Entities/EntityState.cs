@@ -55,6 +55,20 @@ public sealed class EntityState
     public int BudgetAlertLevel { get; set; }
     public int BudgetAlertMonth { get; set; }
 
+    /// <summary>Pipeline: start times (Unix ms) of runs that have started and not yet ended, by run id (bounded, oldest dropped).</summary>
+    public Dictionary<string, long>? RunStarts { get; set; }
+
+    /// <summary>Pipeline: end times of runs whose end came before their start (bounded likewise).</summary>
+    public Dictionary<string, long>? RunEnds { get; set; }
+
+    /// <summary>Pipeline: the latest failed run's error message and run id.</summary>
+    public string? LastError { get; set; }
+    public string? LastErrorRunId { get; set; }
+    public long? LastErrorAtMs { get; set; }
+
+    /// <summary>Dataset: what its facets said (schema, owners, …).</summary>
+    public DatasetFacts? DatasetFacts { get; set; }
+
     /// <summary>Series, recent event ids and recent batch ids, Brotli-compressed.</summary>
     public byte[]? Data { get; set; }
 }

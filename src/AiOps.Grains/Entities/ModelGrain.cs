@@ -51,6 +51,11 @@ public sealed class ModelGrain(
         }
     }
 
+    /// <summary>The training pipeline joins the lineage graph as a training job → model edge.</summary>
+    protected override Task OnMetadataChangedAsync(EntityMetadata previous) =>
+        previous.TrainingPipelineId == State.Metadata.TrainingPipelineId
+            ? Task.CompletedTask
+            : GrainFactory.GetGrain<ILineageGraphGrain>(ILineageGraphGrain.DefaultKey).LinkModelAsync(Id, State.Metadata.TrainingPipelineId);
 
     protected override void EvaluateRules(DateTime now)
     {

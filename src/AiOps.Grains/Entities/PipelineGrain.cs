@@ -23,9 +23,13 @@ public sealed class PipelineGrain(
 
     private bool? _failing;
 
+    /// <summary>Open runs remembered per pipeline for their duration; beyond it the oldest start is forgotten.</summary>
+    public const int MaxOpenRuns = 1000;
+
     protected override void OnPoint(TelemetryPoint point, MetricSeries series, bool inOrder)
     {
         var at = DateTime.UnixEpoch.AddMilliseconds(point.TimestampMs);
+        TrackRun(point);
         if (point.Metric == MetricVocabulary.RunFailure && point.Value > 0)
         {
             _failing = true;
@@ -36,6 +40,50 @@ public sealed class PipelineGrain(
             _failing = false;
             Signal(RuleSignal(AlertKind.PipelineFailure, MetricVocabulary.RunFailure, false, at, 0, "pipeline ran successfully again"));
         }
+    }
+
+    /// <summary>
+    /// Run bookkeeping keyed by the <c>run_id</c> attribute: a <c>run.started</c> remembers its time; the run's
+    /// <c>run.success</c> or <c>run.failure</c> then adds <c>run.duration_seconds</c> (end − start) and forgets it;
+    /// <c>run.aborted</c> forgets it. A failure's <c>error</c> attribute becomes the pipeline's last error.
+    /// </summary>
+    private void TrackRun(TelemetryPoint point)
+    {
+        var metric = point.Metric;
+        if (metric == MetricVocabulary.RunFailure && point.Attribute(MetricVocabulary.Attributes.Error) is { } error
+            && (State.LastErrorAtMs is null || point.TimestampMs >= State.LastErrorAtMs))
+        {
+            State.LastError = error;
+            State.LastErrorAtMs = point.TimestampMs;
+            State.LastErrorRunId = point.Attribute(MetricVocabulary.Attributes.RunId);
+        }
+        if (metric is not (MetricVocabulary.RunStarted or MetricVocabulary.RunSuccess or MetricVocabulary.RunFailure or MetricVocabulary.RunAborted)) return;
+        if (point.Attribute(MetricVocabulary.Attributes.RunId) is not { } runId) return;
+        if (metric == MetricVocabulary.RunStarted)
+        {
+            // The end may have come first (events are not always delivered in order).
+            if (State.RunEnds is not null && State.RunEnds.Remove(runId, out var endMs))
+            {
+                if (endMs >= point.TimestampMs) AddDerivedPoint(MetricVocabulary.RunDurationSeconds, endMs, (endMs - point.TimestampMs) / 1000.0);
+                return;
+            }
+            Remember(State.RunStarts ??= new Dictionary<string, long>(StringComparer.Ordinal), runId, point.TimestampMs);
+            return;
+        }
+        if (State.RunStarts is null || !State.RunStarts.Remove(runId, out var startMs))
+        {
+            if (metric != MetricVocabulary.RunAborted)
+                Remember(State.RunEnds ??= new Dictionary<string, long>(StringComparer.Ordinal), runId, point.TimestampMs);
+            return;
+        }
+        if (metric != MetricVocabulary.RunAborted && point.TimestampMs >= startMs)
+            AddDerivedPoint(MetricVocabulary.RunDurationSeconds, point.TimestampMs, (point.TimestampMs - startMs) / 1000.0);
+    }
+
+    private static void Remember(Dictionary<string, long> runs, string runId, long timestampMs)
+    {
+        if (runs.Count >= MaxOpenRuns && !runs.ContainsKey(runId)) runs.Remove(runs.MinBy(kv => kv.Value).Key);
+        runs[runId] = timestampMs;
     }
 
     protected override void EvaluateRules(DateTime now)
@@ -134,6 +182,10 @@ public sealed class PipelineGrain(
             SecondsSinceLastSuccess = sinceSuccess,
             Fresh = fresh,
             DataQualityFailuresTotal = Find(MetricVocabulary.DataQualityFailures)?.Total ?? 0,
+            LastError = State.LastError,
+            LastErrorRunId = State.LastErrorRunId,
+            StartedTotal = Find(MetricVocabulary.RunStarted)?.Total ?? 0,
+            AbortedTotal = Find(MetricVocabulary.RunAborted)?.Total ?? 0,
         };
     }
 
@@ -141,7 +193,7 @@ public sealed class PipelineGrain(
     /// Without a declared SLA, a pipeline is expected to succeed about as often as it has: twice the
     /// median gap between its recent successes (at least five minutes), once it has three of them.
     /// </summary>
-    private static double? InferredSlaSeconds(MetricSeries? success)
+    internal static double? InferredSlaSeconds(MetricSeries? success)
     {
         if (success is null) return null;
         var times = success.Raw(64).Select(p => p.TimestampMs).ToArray();

@@ -13,6 +13,8 @@ public static class StateNames
     public const string ModelDetectors = "model.detectors";
     public const string CostCenter = "costcenter";
     public const string CostCenterDetectors = "costcenter.detectors";
+    public const string Dataset = "dataset";
+    public const string DatasetDetectors = "dataset.detectors";
 
     public const string LegacyEntity = "entity";
     public const string LegacyDetectors = "detectors";

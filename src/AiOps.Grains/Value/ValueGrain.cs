@@ -18,8 +18,9 @@ public sealed class ValueGrain(
     private const int TopDrivers = 10;
     private bool _dirty;
     private IGrainTimer? _timer;
+    // One catalogue per kind, indexed by the kind's value (sized from the kind table: a new kind needs no change here).
     private readonly SortedDictionary<string, EntityDigest>[] _byKind =
-        [new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal)];
+        Enumerable.Range(0, EntityKinds.Count).Select(_ => new SortedDictionary<string, EntityDigest>(StringComparer.Ordinal)).ToArray();
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -77,7 +78,7 @@ public sealed class ValueGrain(
         var pipelines = _byKind[(int)EntityKind.Pipeline].Values;
         var models = _byKind[(int)EntityKind.Model].Values;
         var centers = _byKind[(int)EntityKind.CostCenter].Values;
-        var all = pipelines.Concat(models).Concat(centers).ToList();
+        var all = _byKind.SelectMany(k => k.Values).ToList();
 
         double Mtd(EntityDigest d, Func<EntityDigest, double> f) => d.MonthKey == month ? f(d) : 0;
 
@@ -118,6 +119,7 @@ public sealed class ValueGrain(
             Pipelines = pipelines.Count,
             Models = models.Count,
             CostCenters = centers.Count,
+            Datasets = _byKind[(int)EntityKind.Dataset].Count,
             SpendMonthToDate = spend,
             BudgetMonthly = budget,
             BudgetUsedRatio = budget > 0 ? spend / budget : null,

@@ -34,14 +34,14 @@ public sealed record EntityMetadataRequest(
         Check(Description is null || (Description.Length <= 2000 && !Description.Any(c => char.IsControl(c) && c is not '\n' and not '\t')),
             "description", "description must be at most 2000 characters.");
         Check(CostCenterId is null || Limits.IsValidId(CostCenterId), "costCenterId", "costCenterId must be a valid entity id.");
-        Check(CostCenterId is null || kind != EntityKind.CostCenter, "costCenterId", "costCenterId applies to pipelines and models.");
+        Check(CostCenterId is null || kind is EntityKind.Pipeline or EntityKind.Model, "costCenterId", "costCenterId applies to pipelines and models.");
         Check(TrainingPipelineId is null || Limits.IsValidId(TrainingPipelineId), "trainingPipelineId", "trainingPipelineId must be a valid entity id.");
         Check(TrainingPipelineId is null || kind == EntityKind.Model, "trainingPipelineId", "trainingPipelineId applies to models.");
         Check(MonthlyBudget is null || (double.IsFinite(MonthlyBudget.Value) && MonthlyBudget >= 0), "monthlyBudget", "monthlyBudget must be a finite number ≥ 0.");
         Check(MonthlyBudget is null || kind == EntityKind.CostCenter, "monthlyBudget", "monthlyBudget applies to cost centers.");
         Check(Currency is null || (Currency.Length == 3 && Currency.All(char.IsAsciiLetterUpper)), "currency", "currency must be an ISO 4217 code such as USD.");
         Check(FreshnessSlaSeconds is null || (double.IsFinite(FreshnessSlaSeconds.Value) && FreshnessSlaSeconds > 0), "freshnessSlaSeconds", "freshnessSlaSeconds must be a positive number.");
-        Check(FreshnessSlaSeconds is null || kind == EntityKind.Pipeline, "freshnessSlaSeconds", "freshnessSlaSeconds applies to pipelines.");
+        Check(FreshnessSlaSeconds is null || kind is EntityKind.Pipeline or EntityKind.Dataset, "freshnessSlaSeconds", "freshnessSlaSeconds applies to pipelines and datasets.");
         Check(MaxErrorRate is null || MaxErrorRate is >= 0 and <= 1, "maxErrorRate", "maxErrorRate must be between 0 and 1.");
         Check(MaxErrorRate is null || kind == EntityKind.Model, "maxErrorRate", "maxErrorRate applies to models.");
         Check(MaxLatencyMs is null || (double.IsFinite(MaxLatencyMs.Value) && MaxLatencyMs > 0), "maxLatencyMs", "maxLatencyMs must be a positive number.");
@@ -80,17 +80,17 @@ public static class EntitiesApi
 
     public static IEndpointRouteBuilder MapEntitiesApi(this IEndpointRouteBuilder app)
     {
-        MapKind(app, EntityKind.Pipeline, "pipelines", "Pipelines");
-        MapKind(app, EntityKind.Model, "models", "Models");
-        MapKind(app, EntityKind.CostCenter, "costcenters", "Cost centers");
+        foreach (var info in EntityKinds.All) MapKind(app, info);
         return app;
     }
 
-    private static void MapKind(IEndpointRouteBuilder app, EntityKind kind, string plural, string tag)
+    private static void MapKind(IEndpointRouteBuilder app, EntityKindInfo info)
     {
-        var group = app.MapGroup($"/api/v1/{plural}").WithTags(tag).RequireAuthorization(Security.Policies.Read);
-        var singular = kind switch { EntityKind.Pipeline => "pipeline", EntityKind.Model => "model", _ => "cost center" };
-        var name = kind switch { EntityKind.Pipeline => "Pipeline", EntityKind.Model => "Model", _ => "CostCenter" };
+        var kind = info.Kind;
+        var singular = info.Singular;
+        var name = info.Title;
+        var tag = char.ToUpperInvariant(singular[0]) + singular[1..] + "s";
+        var group = app.MapGroup($"/api/v1/{info.Plural}").WithTags(tag).RequireAuthorization(Security.Policies.Read);
 
         group.MapGet("/", (IClusterClient client, int? offset, int? limit) => ListAsync(client, kind, offset, limit))
             .WithName($"List{name}s").WithSummary($"List {singular}s with their digests (paged, by id)");

@@ -17,8 +17,6 @@ public sealed class ShutdownDrainService(
     IOptions<AiOpsOptions> options,
     ILogger<ShutdownDrainService> logger) : IHostedService
 {
-    private static readonly string[] EntityGrainTypes = ["pipeline", "model", "costcenter"];
-
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -36,14 +34,14 @@ public sealed class ShutdownDrainService(
         {
             var management = client.GetGrain<IManagementGrain>(0);
             // Filtered here by grain type: the management grain's own type filter compares CLR type names, not grain types
-            // (with ["pipeline", "model", "costcenter"] it found nothing, and the save was left to deactivation).
+            // (with the kinds' grain types it found nothing, and the save was left to deactivation).
             var active = (await management.GetDetailedGrainStatistics(null, [silo.SiloAddress]))
-                .Where(stat => EntityGrainTypes.Contains(stat.GrainId.Type.ToString()))
+                .Where(stat => EntityKinds.TryFromGrainType(stat.GrainId.Type.ToString(), out _))
                 .ToList();
             var flushed = 0;
             await Parallel.ForEachAsync(active, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = CancellationToken.None }, async (stat, _) =>
             {
-                var kind = stat.GrainId.Type.ToString() switch { "pipeline" => EntityKind.Pipeline, "model" => EntityKind.Model, _ => EntityKind.CostCenter };
+                EntityKinds.TryFromGrainType(stat.GrainId.Type.ToString(), out var kind);
                 await client.GetEntity(kind, stat.GrainId.Key.ToString()!).FlushAsync();
                 Interlocked.Increment(ref flushed);
             });

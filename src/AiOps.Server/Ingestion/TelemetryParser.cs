@@ -266,16 +266,14 @@ public static class TelemetryParser
                         reader.Read();
                         if (reader.TokenType != JsonTokenType.String) { reader.Skip(); Fail("entity.kind", "entity.kind must be a string."); continue; }
                         kindGiven = true;
-                        // The three spellings producers send are matched on the bytes; anything else goes through the full parse.
-                        if (TextIs(ref reader, "pipeline"u8)) { kind = EntityKind.Pipeline; hasKind = true; }
-                        else if (TextIs(ref reader, "model"u8)) { kind = EntityKind.Model; hasKind = true; }
-                        else if (TextIs(ref reader, "costcenter"u8)) { kind = EntityKind.CostCenter; hasKind = true; }
+                        // The kinds' wire names are matched on the bytes (the kind table); anything else goes through the full parse.
+                        if (!reader.ValueIsEscaped && !reader.HasValueSequence && EntityKinds.TryMatchWire(reader.ValueSpan, out kind)) hasKind = true;
                         else
                         {
                             var kindText = TryGetString(ref reader);
                             if (kindText is null) Fail("entity.kind", "entity.kind " + NotUtf8);
                             else if (EntityKinds.TryParse(kindText, out kind)) hasKind = true;
-                            else Fail("entity.kind", $"Unknown entity kind '{Truncate(kindText)}': use pipeline, model or costcenter.");
+                            else Fail("entity.kind", $"Unknown entity kind '{Truncate(kindText)}': use {EntityKinds.WireNamesText}.");
                         }
                     }
                     else if (TextIs(ref reader, "id"u8))
