@@ -8,7 +8,17 @@ public enum DeploymentMode
     Cluster = 1,
 }
 
-/// <summary>Deployment settings (configuration section <c>AiOps</c>; environment variables <c>AiOps__Mode</c> etc.).</summary>
+/// <summary>Where grain state lives, chosen apart from the topology.</summary>
+public enum StorageBackend
+{
+    /// <summary>SQLite for <see cref="DeploymentMode.Embedded"/>, PostgreSQL for <see cref="DeploymentMode.Cluster"/>.</summary>
+    Auto = 0,
+    /// <summary>A SQLite file under the data folder (one process only: silos cannot share it).</summary>
+    Sqlite = 1,
+    /// <summary>PostgreSQL (<see cref="AiOpsOptions.PostgresConnectionString"/>): also for a single embedded process, e.g. on a managed database.</summary>
+    Postgres = 2,
+}
+
 /// <summary>What this process runs.</summary>
 public enum ServerRole
 {
@@ -34,6 +44,12 @@ public sealed class AiOpsOptions
     public bool Dashboard { get; set; } = true;
 
     public DeploymentMode Mode { get; set; } = DeploymentMode.Embedded;
+
+    /// <summary>Grain storage, independent of the topology (<see cref="Mode"/>): <c>Auto</c> follows the mode.</summary>
+    public StorageBackend Storage { get; set; } = StorageBackend.Auto;
+
+    public StorageBackend EffectiveStorage =>
+        Storage != StorageBackend.Auto ? Storage : Mode == DeploymentMode.Embedded ? StorageBackend.Sqlite : StorageBackend.Postgres;
 
     /// <summary>Folder of the embedded mode's SQLite file (and, later, the bootstrap key).</summary>
     public string DataDirectory { get; set; } = "data";

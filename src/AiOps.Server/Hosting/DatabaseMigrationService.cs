@@ -12,7 +12,7 @@ public sealed class DatabaseMigrationService(IOptions<AiOpsOptions> options, ILo
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        if (o.Mode == DeploymentMode.Embedded)
+        if (o.EffectiveStorage == StorageBackend.Sqlite)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(o.SqlitePath)!);
             var result = await DatabaseMigrator.MigrateSqliteAsync(o.SqliteConnectionString, cancellationToken);

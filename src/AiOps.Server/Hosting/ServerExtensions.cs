@@ -26,8 +26,10 @@ public static class ServerExtensions
         var options = section.Get<AiOpsOptions>() ?? new AiOpsOptions();
         options.PostgresConnectionString ??= builder.Configuration.GetConnectionString("Postgres")
                                               ?? Environment.GetEnvironmentVariable("AIOPS_POSTGRES");
-        if (options.Mode == DeploymentMode.Cluster && string.IsNullOrWhiteSpace(options.PostgresConnectionString))
-            throw new InvalidOperationException("Cluster mode needs a PostgreSQL connection string: set AiOps:PostgresConnectionString, ConnectionStrings:Postgres or AIOPS_POSTGRES.");
+        if ((options.Mode == DeploymentMode.Cluster || options.EffectiveStorage == StorageBackend.Postgres) && string.IsNullOrWhiteSpace(options.PostgresConnectionString))
+            throw new InvalidOperationException("Cluster mode and AiOps:Storage=Postgres need a PostgreSQL connection string: set AiOps:PostgresConnectionString, ConnectionStrings:Postgres or AIOPS_POSTGRES.");
+        if (options.Mode == DeploymentMode.Cluster && options.EffectiveStorage == StorageBackend.Sqlite)
+            throw new InvalidOperationException("AiOps:Storage=Sqlite cannot serve a cluster: silos cannot share a SQLite file. Use Postgres (or Auto).");
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection(IngestionOptions.Section));
         builder.Services.Configure<EntityGrainOptions>(builder.Configuration.GetSection(EntityGrainOptions.Section));
@@ -115,13 +117,25 @@ public static class ServerExtensions
         if (options.Mode == DeploymentMode.Embedded)
         {
             silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
-            silo.AddAdoNetGrainStorage(SqliteStorageName, o =>
+            if (options.EffectiveStorage == StorageBackend.Sqlite)
             {
-                o.Invariant = "System.Data.SQLite";
-                o.ConnectionString = options.SqliteConnectionString;
-            });
-            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Entities,
-                (sp, _) => new SingleWriterGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(SqliteStorageName)));
+                silo.AddAdoNetGrainStorage(SqliteStorageName, o =>
+                {
+                    o.Invariant = "System.Data.SQLite";
+                    o.ConnectionString = options.SqliteConnectionString;
+                });
+                silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Entities,
+                    (sp, _) => new SingleWriterGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(SqliteStorageName)));
+            }
+            else
+            {
+                // One process on PostgreSQL (e.g. a managed database): same tables as a cluster, localhost clustering.
+                silo.AddAdoNetGrainStorage(StorageNames.Entities, o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = options.PooledPostgresConnectionString(options.PostgresPoolSize, "aiops-embedded");
+                });
+            }
             // In-process queues (one silo: no queue grains to call), Orleans' pulling agents and cache.
             silo.Services.Configure<InProcessQueueOptions>(StreamNames.Provider, o => o.Queues = options.StreamQueues);
             // Nothing rewinds these streams: keep delivered batches for seconds, not Orleans' default minutes
