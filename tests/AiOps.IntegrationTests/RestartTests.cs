@@ -45,7 +45,16 @@ public sealed class RestartTests
         AssertSame(model, await again.GetJsonOrNull("/api/v1/models/m-1"));
         AssertSame(center, await again.GetJsonOrNull("/api/v1/costcenters/cc-1"));
         AssertSame(series, await again.GetJsonOrNull("/api/v1/models/m-1/metrics/predictions?resolution=hour"));
-        AssertSame(value, await again.GetJsonOrNull("/api/v1/value"), "asOf", "pipelinesFreshPercent");
+        // Alert counts are left out here: rules and forecasts may still open alerts after the snapshot was taken. They are
+        // read from the alert index, so after the restart they must agree with the alert list.
+        var valueAfter = await again.GetJsonOrNull("/api/v1/value");
+        AssertSame(value, valueAfter, "asOf", "pipelinesFreshPercent", "openAlerts", "openAlertsBySeverity", "openAnomalies");
+        await Eventually.Until(async () =>
+        {
+            var active = (await again.GetJsonOrNull("/api/v1/alerts?state=open,acknowledged&limit=1000"))!["items"]!.AsArray().Count;
+            var counted = (int)(await again.GetJsonOrNull("/api/v1/value"))!["openAlerts"]!;
+            return (active, counted);
+        }, x => x.active == x.counted, because: "the value view counts the alerts the list shows");
 
         // A retried event id is still recognised after the restart.
         await again.PostTelemetry(Event("model", "m-1", "predictions", 5, now, eventId: "m-199"));
