@@ -59,7 +59,9 @@ public sealed class FrontEndTests
                 }
             }
         });
+        // At least 4 s and 5,000 acknowledged events before the kill (a loaded machine gets there later, not never).
         await Task.Delay(TimeSpan.FromSeconds(4));
+        for (var waited = 0; Interlocked.Read(ref acked) <= 5_000 && waited < 60; waited++) await Task.Delay(TimeSpan.FromSeconds(1));
         Volatile.Write(ref stop, true);
         front.Crash();
         await load;
