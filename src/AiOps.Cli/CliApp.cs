@@ -18,6 +18,7 @@ public static class CliApp
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("AiOps command line: score and forecast files offline, migrate the database, manage API keys, import FOCUS costs");
+        root.HelpName = "aiops"; // the same name in help whether run as `aiops`, `dotnet aiops.dll` or in process
         root.Add(DetectCommand.Create());
         root.Add(ForecastCommand.Create());
         var db = new Command("db", "Database commands");

@@ -10,8 +10,8 @@ public static class DetectCommand
 {
     public static Command Create()
     {
-        var inputArg = new Argument<string?>("INPUT") { Description = "A CSV file, a folder (every *.csv below it) or a quoted glob such as \"data/*/*.csv\"", Arity = ArgumentArity.ZeroOrOne }.NoOptionLike();
-        var outputArg = new Argument<string?>("OUTPUT") { Description = "Output file (file input) or folder (folder or glob input)", Arity = ArgumentArity.ZeroOrOne }.NoOptionLike();
+        var inputArg = new Argument<string?>("INPUT") { Description = "A CSV file, a folder (every *.csv below it) or a quoted glob such as \"data/*/*.csv\"", Arity = ArgumentArity.ZeroOrOne };
+        var outputArg = new Argument<string?>("OUTPUT") { Description = "Output file (file input) or folder (folder or glob input)", Arity = ArgumentArity.ZeroOrOne };
         var input = new Option<string?>("--input") { Description = "Same as INPUT", HelpName = "FILE|DIR|GLOB" };
         var output = new Option<string?>("--output") { Description = "Same as OUTPUT", HelpName = "FILE|DIR" };
         var name = new Option<string>("--name") { Description = "Detector name: output files are NAME_<file> (NAB results layout)", DefaultValueFactory = _ => "aiops" };
@@ -20,6 +20,13 @@ public static class DetectCommand
         var command = new Command("detect", "Score timestamp,value CSV files with the online anomaly detector") { inputArg, outputArg, input, output, name, parallel, set };
         command.Validators.Add(r =>
         {
+            // a positional argument takes any token that is not an option here: report `--bogus` as the unknown option it is
+            foreach (var value in new[] { r.GetValue(inputArg), r.GetValue(outputArg) })
+                if (value is { Length: > 1 } && value[0] == '-')
+                {
+                    r.AddError($"Unrecognized option '{value}'.");
+                    return;
+                }
             if (r.GetValue(inputArg) is not null == r.GetValue(input) is not null)
                 r.AddError(r.GetValue(inputArg) is null ? "Give the input: INPUT or --input." : "Give the input once: INPUT or --input, not both.");
             else if (r.GetValue(outputArg) is not null == r.GetValue(output) is not null)
