@@ -176,6 +176,9 @@ public class CliTests : IDisposable
         Assert.Equal(0, exit);
         Assert.Equal(["--parallel"], output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         Assert.Contains("forecast", Run("[suggest:2]", "fo").Out);
+        // the form the README's bash completion function sends: the whole line, executable name included
+        Assert.Equal("--parallel", Run("[suggest:16]", "aiops detect --p").Out.Trim());
+        Assert.Contains("revoke", Run("[suggest:11]", "aiops keys ").Out);
     }
 
     [Fact]
