@@ -105,4 +105,160 @@ public class CliTests : IDisposable
         Assert.Equal(2, Aiops("frobnicate"));
         Assert.Equal(2, Aiops("detect", "--input", Path.Combine(_dir, "missing.csv"), "--output", Path.Combine(_dir, "x.csv")));
     }
+
+    /// <summary>Runs the command tree with captured stdout/stderr.</summary>
+    private static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = AiOps.Cli.CliApp.RunAsync(args, output, error).GetAwaiter().GetResult();
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Theory]
+    [InlineData("--bogus", "detect", "--bogus", "x")]
+    [InlineData("--bogus", "detect", "--input", "a.csv", "--output", "b", "--bogus")]
+    [InlineData("--frobnicate", "forecast", "--train", "a.csv", "--output", "b.csv", "--frobnicate", "1")]
+    [InlineData("--nope", "import", "focus", "file.csv", "--nope")]
+    [InlineData("--nope", "keys", "list", "--nope")]
+    [InlineData("--nope", "db", "migrate", "--nope")]
+    public void AnUnknownOptionExitsWithTheUsageCodeAndNamesIt(string named, params string[] args)
+    {
+        var (exit, _, err) = Run(args);
+        Assert.Equal(2, exit);
+        Assert.Contains($"'{named}'", err);
+        Assert.Contains("--help", err);
+    }
+
+    [Theory]
+    [InlineData("--output", "forecast", "--train", "a.csv")]
+    [InlineData("--horizon", "forecast", "--train", "a.csv", "--output", "b.csv", "--horizon", "abc")]
+    [InlineData("--horizon", "forecast", "--train", "a.csv", "--output", "b.csv", "--horizon", "0")]
+    [InlineData("--parallel", "detect", "a.csv", "b.csv", "--parallel", "many")]
+    [InlineData("--step", "forecast", "--train", "a.csv", "--output", "b.csv", "--step", "fortnightly")]
+    [InlineData("INPUT", "detect")]
+    [InlineData("OUTPUT", "detect", "a.csv")]
+    [InlineData("FILE", "import", "focus")]
+    [InlineData("--id", "keys", "revoke")]
+    public void AMissingArgumentOrBadValueExitsWithTheUsageCodeAndNamesIt(string named, params string[] args)
+    {
+        var (exit, _, err) = Run(args);
+        Assert.Equal(2, exit);
+        Assert.Contains(named, err);
+    }
+
+    [Fact]
+    public void HelpListsEveryCommandAndEveryCommandHasHelp()
+    {
+        var (exit, output, _) = Run("--help");
+        Assert.Equal(0, exit);
+        foreach (var command in new[] { "detect", "forecast", "db", "keys", "import" }) Assert.Contains(command, output);
+        string[][] leaves = [["detect"], ["forecast"], ["db", "migrate"], ["keys", "create"], ["keys", "list"], ["keys", "revoke"], ["import", "focus"]];
+        foreach (var leaf in leaves)
+        {
+            var (code, help, _) = Run([.. leaf, "--help"]);
+            Assert.Equal(0, code);
+            Assert.Contains($"aiops {string.Join(' ', leaf)}", help);
+        }
+        Assert.Contains("--parallel", Run("detect", "--help").Out);
+        Assert.Contains("--horizon", Run("forecast", "-h").Out);
+        Assert.Contains("migrate", Run("db", "--help").Out);
+        // a bare group shows what it offers and is a usage error
+        var bare = Run("keys");
+        Assert.Equal(2, bare.Exit);
+        Assert.Contains("revoke", bare.Out);
+    }
+
+    [Fact]
+    public void TheSuggestDirectiveCompletesCommandsAndOptions()
+    {
+        var (exit, output, _) = Run("[suggest:10]", "detect --p");
+        Assert.Equal(0, exit);
+        Assert.Equal(["--parallel"], output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Contains("forecast", Run("[suggest:2]", "fo").Out);
+        // the form the README's bash completion function sends: the whole line, executable name included
+        Assert.Equal("--parallel", Run("[suggest:16]", "aiops detect --p").Out.Trim());
+        Assert.Contains("revoke", Run("[suggest:11]", "aiops keys ").Out);
+    }
+
+    [Fact]
+    public void QuotedFieldsWithCommasAreOneCell()
+    {
+        var rows = AiOps.Cli.TimeSeriesCsv.ParseText(
+            "\"timestamp\",\"value\",\"note\"\n\"Thu, 01 Jan 2026 00:00:00 GMT\",\"1.5\",\"a, b\"\n\n2026-01-01 00:05:00 , 2 ,\"x,\"\"y\"\"\"\n");
+        Assert.Equal(2, rows.Count);
+        Assert.Equal("Thu, 01 Jan 2026 00:00:00 GMT", rows[0].RawTimestamp);
+        Assert.Equal(new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc), rows[0].Timestamp);
+        Assert.Equal(1.5, rows[0].Value);
+        Assert.Equal(new DateTime(2026, 1, 1, 0, 5, 0, DateTimeKind.Utc), rows[1].Timestamp);
+        Assert.Equal("2", rows[1].RawValue);
+        Assert.Equal(2.0, rows[1].Value);
+
+        var wide = AiOps.Cli.WideCsv.ParseText("\"id\",\"V1\",\"V2\"\n\"H1, eu-west\",\"1\",\"2.5\",,\nH2,3,NA,4\n");
+        Assert.Equal(2, wide.Count);
+        Assert.Equal("H1, eu-west", wide[0].Id);
+        Assert.Equal([1.0, 2.5], wide[0].Values);
+        Assert.Equal("H2", wide[1].Id);
+        Assert.Equal(3, wide[1].Values.Length);
+        Assert.True(double.IsNaN(wide[1].Values[1]));
+    }
+
+    [Fact]
+    public void DetectKeepsAQuotedTimestampWithACommaAsOneCell()
+    {
+        var y = Synthetic.Seasonal(300, seed: 14);
+        var input = Path.Combine(_dir, "rfc.csv");
+        File.WriteAllLines(input, ["timestamp,value", .. y.Select((v, t) => string.Create(CultureInfo.InvariantCulture, $"\"{Synthetic.Start.AddMinutes(5 * t):R}\",{v}"))]);
+        var output = Path.Combine(_dir, "rfc-out.csv");
+        Assert.Equal(0, Run("detect", input, output).Exit);
+        var lines = File.ReadAllLines(output);
+        Assert.Equal(301, lines.Length);
+        // the timestamp holds a comma, so it is written quoted and reads back as one cell
+        var back = AiOps.Cli.TimeSeriesCsv.ParseText(string.Join('\n', lines));
+        Assert.Equal(300, back.Count);
+        Assert.Equal(Synthetic.Start.AddMinutes(5 * 299), back[^1].Timestamp);
+        Assert.StartsWith($"\"{Synthetic.Start:R}\",", lines[1]);
+    }
+
+    [Fact]
+    public void AGlobSelectsTheMatchingFilesOnly()
+    {
+        var data = Path.Combine(_dir, "data");
+        WriteSeries(Path.Combine(data, "catA", "one.csv"), Synthetic.Seasonal(100, seed: 1));
+        WriteSeries(Path.Combine(data, "catB", "two.csv"), Synthetic.Seasonal(100, seed: 2));
+        WriteSeries(Path.Combine(data, "catB", "deeper", "three.csv"), Synthetic.Seasonal(100, seed: 3));
+        WriteSeries(Path.Combine(data, "catB", "two.txt"), Synthetic.Seasonal(100, seed: 4));
+        WriteSeries(Path.Combine(data, "top.csv"), Synthetic.Seasonal(100, seed: 5));
+
+        string Rel(string root, IEnumerable<string> files) => string.Join(" ", files.Select(f => Path.GetRelativePath(root, f).Replace('\\', '/')));
+        var output = Path.Combine(_dir, "out");
+        Assert.Equal(0, Run("detect", Path.Combine(data, "*", "*.csv"), output, "--name", "g").Exit);
+        Assert.Equal("catA/g_one.csv catB/g_two.csv", Rel(output, Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)));
+
+        Assert.Equal("catB/deeper/three.csv catB/two.csv", Rel(data, AiOps.Cli.InputFiles.FilesOf(Path.Combine(data, "catB", "**", "*.csv"))));
+        Assert.Equal("catA/one.csv catB/deeper/three.csv catB/two.csv top.csv", Rel(data, AiOps.Cli.InputFiles.FilesOf(Path.Combine(data, "**", "*.csv"))));
+        Assert.Equal("catB/two.csv catB/two.txt", Rel(data, AiOps.Cli.InputFiles.FilesOf(Path.Combine(data, "cat?", "t*"))));
+        Assert.Equal(("data", "*/x?.csv"), AiOps.Cli.InputFiles.Split("data/*/x?.csv"));
+
+        var none = Run("detect", Path.Combine(data, "*", "*.json"), output);
+        Assert.Equal(2, none.Exit);
+        Assert.Contains("no files match", none.Err);
+    }
+
+    [Fact]
+    public void ForecastReadsEveryFileAGlobMatches()
+    {
+        var dir = Path.Combine(_dir, "wide");
+        Directory.CreateDirectory(dir);
+        for (int f = 0; f < 2; f++)
+        {
+            var y = Synthetic.Seasonal(200, seed: 40 + f);
+            File.WriteAllLines(Path.Combine(dir, $"part{f}.csv"), ["id,V1", $"\"P{f}, x\"," + string.Join(",", y.Select(v => v.ToString("0.###", CultureInfo.InvariantCulture)))]);
+        }
+        File.WriteAllText(Path.Combine(dir, "other.csv"), "id,V1\nZ,1,2,3\n");
+        var output = Path.Combine(_dir, "fc.csv");
+        Assert.Equal(0, Run("forecast", "--train", Path.Combine(dir, "part*.csv"), "--horizon", "6", "--frequency", "24", "--output", output).Exit);
+        var ids = AiOps.Cli.WideCsv.Read(output).Select(s => s.Id).ToArray();
+        Assert.Equal(["P0, x", "P1, x"], ids);
+    }
 }

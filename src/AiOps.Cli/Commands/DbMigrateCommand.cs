@@ -1,17 +1,23 @@
+using System.CommandLine;
 using AiOps.Storage;
 
 namespace AiOps.Cli.Commands;
 
 /// <summary><c>aiops db migrate</c>: applies the schema the server also applies at start-up (idempotent).</summary>
-public sealed class DbMigrateCommand : ICommand
+public static class DbMigrateCommand
 {
-    public string Name => "db migrate";
-    public string Summary => "Create or upgrade the database schema (SQLite file or PostgreSQL)";
-    public string Usage => "[--sqlite PATH (default ./data/aiops.db) | --postgres CONNECTION_STRING (or AIOPS_POSTGRES)]";
-
-    public async Task<int> RunAsync(CommandArgs args, CancellationToken cancellationToken)
+    public static Command Create()
     {
-        var postgres = args.Get("postgres") ?? (args.Has("sqlite") ? null : Environment.GetEnvironmentVariable("AIOPS_POSTGRES"));
+        var sqlite = new Option<string?>("--sqlite") { Description = "SQLite database file (default ./data/aiops.db)", HelpName = "PATH" };
+        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string (default: AIOPS_POSTGRES)", HelpName = "CONNECTION_STRING" };
+        var command = new Command("migrate", "Create or upgrade the database schema (SQLite file or PostgreSQL)") { sqlite, postgres };
+        command.SetUsageAction((r, ct) => RunAsync(r.GetValue(sqlite), r.GetValue(postgres), r.GetResult(sqlite) is not null, ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string? sqlitePath, string? postgresOption, bool sqliteGiven, CancellationToken cancellationToken)
+    {
+        var postgres = postgresOption ?? (sqliteGiven ? null : Environment.GetEnvironmentVariable("AIOPS_POSTGRES"));
         MigrationResult result;
         if (postgres is not null)
         {
@@ -20,7 +26,7 @@ public sealed class DbMigrateCommand : ICommand
         }
         else
         {
-            var path = Path.GetFullPath(args.Get("sqlite") ?? Path.Combine("data", "aiops.db"));
+            var path = Path.GetFullPath(sqlitePath ?? Path.Combine("data", "aiops.db"));
             result = await DatabaseMigrator.MigrateSqliteAsync($"Data Source={path};Default Timeout=30", cancellationToken);
             Console.WriteLine($"SQLite database {path}:");
         }

@@ -1,37 +1,84 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using AiOps.Intelligence;
 
 namespace AiOps.Cli.Commands;
 
-/// <summary>`aiops detect`: runs <see cref="AnomalyDetector"/> over a timestamp,value CSV file or a NAB-style folder.</summary>
-public sealed class DetectCommand : ICommand
+/// <summary>`aiops detect`: runs <see cref="AnomalyDetector"/> over a timestamp,value CSV file, a NAB-style folder or a glob.</summary>
+public static class DetectCommand
 {
-    public string Name => "detect";
-    public string Summary => "score timestamp,value CSV files with the online anomaly detector";
-    public string Usage => "--input FILE|DIR --output FILE|DIR [--name NAME] [--parallel N] [--set Option=Value,...]";
-
-    public async Task<int> RunAsync(CommandArgs args, CancellationToken cancellationToken)
+    public static Command Create()
     {
-        var input = args.Require("input");
-        var output = args.Require("output");
-        var name = args.Get("name") ?? "aiops";
-        int parallel = args.GetInt("parallel", Environment.ProcessorCount);
-        var options = OptionSetter.Apply(new AnomalyDetectorOptions(), args.Get("set"));
+        var inputArg = new Argument<string?>("INPUT") { Description = "A CSV file, a folder (every *.csv below it) or a quoted glob such as \"data/*/*.csv\"", Arity = ArgumentArity.ZeroOrOne };
+        var outputArg = new Argument<string?>("OUTPUT") { Description = "Output file (file input) or folder (folder or glob input)", Arity = ArgumentArity.ZeroOrOne };
+        var input = new Option<string?>("--input") { Description = "Same as INPUT", HelpName = "FILE|DIR|GLOB" };
+        var output = new Option<string?>("--output") { Description = "Same as OUTPUT", HelpName = "FILE|DIR" };
+        var name = new Option<string>("--name") { Description = "Detector name: output files are NAME_<file> (NAB results layout)", DefaultValueFactory = _ => "aiops" };
+        var parallel = ParallelOption();
+        var set = SetOption("AnomalyDetectorOptions");
+        var command = new Command("detect", "Score timestamp,value CSV files with the online anomaly detector") { inputArg, outputArg, input, output, name, parallel, set };
+        command.Validators.Add(r =>
+        {
+            // a positional argument takes any token that is not an option here: report `--bogus` as the unknown option it is
+            foreach (var value in new[] { r.GetValue(inputArg), r.GetValue(outputArg) })
+                if (value is { Length: > 1 } && value[0] == '-')
+                {
+                    r.AddError($"Unrecognized option '{value}'.");
+                    return;
+                }
+            if (r.GetValue(inputArg) is not null == r.GetValue(input) is not null)
+                r.AddError(r.GetValue(inputArg) is null ? "Give the input: INPUT or --input." : "Give the input once: INPUT or --input, not both.");
+            else if (r.GetValue(outputArg) is not null == r.GetValue(output) is not null)
+                r.AddError(r.GetValue(outputArg) is null ? "Give the output: OUTPUT or --output." : "Give the output once: OUTPUT or --output, not both.");
+        });
+        command.SetUsageAction((r, ct) => RunAsync(
+            (r.GetValue(inputArg) ?? r.GetValue(input))!, (r.GetValue(outputArg) ?? r.GetValue(output))!,
+            r.GetValue(name)!, r.GetValue(parallel), OptionSetter.Apply(new AnomalyDetectorOptions(), r.GetValue(set)), ct));
+        return command;
+    }
 
+    internal static Option<int> ParallelOption()
+    {
+        var parallel = new Option<int>("--parallel") { Description = "Worker count", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "N" };
+        return parallel.AtLeast(1);
+    }
+
+    internal static Option<string?> SetOption(string optionsType) =>
+        new("--set") { Description = $"Override {optionsType} properties: Name=Value,Name=Value", HelpName = "Option=Value,..." };
+
+    /// <summary>(input file, output file) pairs; folders and globs keep the layout relative to their root.</summary>
+    internal static List<(string In, string Out)> Jobs(string input, string output, string name)
+    {
         var jobs = new List<(string In, string Out)>();
-        if (File.Exists(input)) jobs.Add((input, output));
+        string root;
+        List<string> files;
+        if (InputFiles.IsGlob(input))
+        {
+            (root, var pattern) = InputFiles.Split(input);
+            files = InputFiles.Match(root, pattern);
+            if (files.Count == 0) throw new UsageException($"no files match {input}");
+        }
+        else if (File.Exists(input)) return [(input, output)];
         else if (Directory.Exists(input))
         {
-            foreach (var file in Directory.EnumerateFiles(input, "*.csv", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-            {
-                var rel = Path.GetRelativePath(input, file);
-                var dir = Path.GetDirectoryName(rel) ?? "";
-                jobs.Add((file, Path.Combine(output, dir, $"{name}_{Path.GetFileName(file)}")));
-            }
-            if (jobs.Count == 0) throw new UsageException($"no .csv files under {input}");
+            root = input;
+            files = InputFiles.Match(root, "**/*.csv");
+            if (files.Count == 0) throw new UsageException($"no .csv files under {input}");
         }
         else throw new UsageException($"input not found: {input}");
+        foreach (var file in files)
+        {
+            var rel = Path.GetRelativePath(root, file);
+            var dir = Path.GetDirectoryName(rel) ?? "";
+            jobs.Add((file, Path.Combine(output, dir, $"{name}_{Path.GetFileName(file)}")));
+        }
+        return jobs;
+    }
+
+    private static async Task<int> RunAsync(string input, string output, string name, int parallel, AnomalyDetectorOptions options, CancellationToken cancellationToken)
+    {
+        var jobs = Jobs(input, output, name);
 
         // largest files first so that parallel workers finish together
         jobs = jobs.OrderByDescending(j => new FileInfo(j.In).Length).ToList();
@@ -58,8 +105,7 @@ public sealed class DetectCommand : ICommand
 
     private static async Task<FileResult> DetectFileAsync(string input, string output, AnomalyDetectorOptions options, CancellationToken ct)
     {
-        var lines = await File.ReadAllLinesAsync(input, ct);
-        var rows = TimeSeriesCsv.Parse(lines);
+        var rows = TimeSeriesCsv.Read(input);
         var detector = new AnomalyDetector(options);
         var scores = new double[rows.Count];
         var debug = Environment.GetEnvironmentVariable("AIOPS_DETECT_DEBUG") == "1" ? new ComponentSurprises[rows.Count] : null;
@@ -78,7 +124,7 @@ public sealed class DetectCommand : ICommand
         var inv = CultureInfo.InvariantCulture;
         for (int i = 0; i < rows.Count; i++)
         {
-            sb.Append(rows[i].RawTimestamp).Append(',').Append(rows[i].RawValue).Append(',').Append(scores[i].ToString("0.######", inv));
+            sb.Append(CsvText.Cell(rows[i].RawTimestamp)).Append(',').Append(CsvText.Cell(rows[i].RawValue)).Append(',').Append(scores[i].ToString("0.######", inv));
             if (debug is not null)
                 sb.Append(string.Create(inv, $",{debug[i].Residual:F2},{debug[i].Shape:F2},{debug[i].Seasonal:F2},{debug[i].Novelty:F2}"));
             sb.Append('\n');

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -6,24 +7,39 @@ using AiOps.Intelligence;
 namespace AiOps.Cli.Commands;
 
 /// <summary>`aiops forecast`: M4-style wide CSV in (id,v1,v2,...), point forecasts and 80/95% bounds out.</summary>
-public sealed class ForecastCommand : ICommand
+public static class ForecastCommand
 {
-    public string Name => "forecast";
-    public string Summary => "forecast every series of a wide CSV (id,v1,v2,...) with 80%/95% intervals";
-    public string Usage => "--train FILE --horizon H --output OUT.csv [--frequency F] [--step 1h|1d|MINUTES] [--test FILE] [--parallel N] [--set Option=Value,...]";
-
-    public async Task<int> RunAsync(CommandArgs args, CancellationToken cancellationToken)
+    public static Command Create()
     {
-        var trainPath = args.Require("train");
-        var output = args.Require("output");
-        int horizon = args.GetInt("horizon", 48);
-        int frequency = args.GetInt("frequency", 0);
-        int parallel = args.GetInt("parallel", Environment.ProcessorCount);
-        var step = ParseStep(args.Get("step"), frequency);
-        var options = OptionSetter.Apply(new ForecastOptions(), args.Get("set"));
-        if (frequency > 1 && options.SeasonalPeriod is null) options = options with { SeasonalPeriod = frequency };
+        var train = new Option<string>("--train") { Description = "Wide CSV of training series (id,v1,v2,...); a quoted glob reads every matching file", Required = true, HelpName = "FILE|GLOB" };
+        var output = new Option<string>("--output") { Description = "Point forecasts; OUT.lo80/.hi80/.lo95/.hi95.csv hold the bounds", Required = true, HelpName = "OUT.csv" };
+        var horizon = new Option<int>("--horizon") { Description = "Steps to forecast", DefaultValueFactory = _ => 48, HelpName = "H" };
+        horizon.AtLeast(1);
+        var frequency = new Option<int>("--frequency") { Description = "Seasonal period (M4 frequency); 7 implies daily steps", HelpName = "F" };
+        var step = new Option<string?>("--step") { Description = "Time step: 1h, 1d or minutes (default 1h, 1d when --frequency 7)", HelpName = "1h|1d|MINUTES" };
+        step.Validators.Add(r =>
+        {
+            try { ParseStep(r.GetValueOrDefault<string?>(), 0); }
+            catch (FormatException) { r.AddError($"--step '{r.GetValueOrDefault<string?>()}' is not 1h, 1d or a number of minutes."); }
+        });
+        var test = new Option<string?>("--test") { Description = "Wide CSV of actuals: prints interval coverage and sMAPE", HelpName = "FILE|GLOB" };
+        var parallel = DetectCommand.ParallelOption();
+        var set = DetectCommand.SetOption("ForecastOptions");
+        var command = new Command("forecast", "Forecast every series of a wide CSV (id,v1,v2,...) with 80%/95% intervals") { train, horizon, output, frequency, step, test, parallel, set };
+        command.SetUsageAction((r, ct) => RunAsync(r.GetValue(train)!, r.GetValue(output)!, r.GetValue(horizon), r.GetValue(frequency), r.GetValue(step),
+            r.GetValue(test), r.GetValue(parallel), r.GetValue(set), ct));
+        return command;
+    }
 
-        var series = WideCsv.Read(trainPath);
+    private static async Task<int> RunAsync(string trainPath, string output, int horizon, int frequency, string? stepText, string? testPath, int parallel, string? set, CancellationToken cancellationToken)
+    {
+        var step = ParseStep(stepText, frequency);
+        var options = OptionSetter.Apply(new ForecastOptions(), set);
+        if (frequency > 1 && options.SeasonalPeriod is null) options = options with { SeasonalPeriod = frequency };
+        var trainFiles = InputFiles.FilesOf(trainPath);
+        var testFiles = testPath is null ? null : InputFiles.FilesOf(testPath);
+
+        var series = WideCsv.Read(trainFiles);
         var results = new Forecast[series.Count];
         var start = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         var wall = Stopwatch.StartNew();
@@ -57,8 +73,7 @@ public sealed class ForecastCommand : ICommand
             $"forecast: {series.Count} series, horizon {horizon}, wall {wall.Elapsed.TotalSeconds:F1} s, training+prediction {trainMsTotal / Math.Max(1, series.Count):F0} ms/series single-thread"));
         foreach (var kv in methods.OrderByDescending(k => k.Value)) Console.Error.WriteLine($"  method {kv.Key}: {kv.Value}");
 
-        var testPath = args.Get("test");
-        if (testPath is not null) PrintCoverage(series, results, WideCsv.Read(testPath), horizon);
+        if (testFiles is not null) PrintCoverage(series, results, WideCsv.Read(testFiles), horizon);
         return 0;
     }
 
@@ -80,7 +95,7 @@ public sealed class ForecastCommand : ICommand
         sb.Append('\n');
         for (int i = 0; i < series.Count; i++)
         {
-            sb.Append(series[i].Id);
+            sb.Append(CsvText.Cell(series[i].Id));
             foreach (var p in results[i].Points) sb.Append(',').Append(pick(p).ToString("0.####", CultureInfo.InvariantCulture));
             sb.Append('\n');
         }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -9,26 +10,31 @@ namespace AiOps.Cli.Commands;
 /// `aiops import focus FILE`: streams a FOCUS cost file (CSV, or CSV.gz sent as gzip) to the server without loading it,
 /// shows upload progress, and prints the import summary (rows mapped, unmapped, rejected with reasons, periods).
 /// </summary>
-public sealed class ImportFocusCommand : ICommand
+public static class ImportFocusCommand
 {
-    public string Name => "import focus";
-    public string Summary => "Import a FOCUS cost file (CSV or .csv.gz) into a running server; replaces its billing periods";
-    public string Usage => "FILE [--server URL | --url URL] [--api-key KEY | --key KEY | --key-file PATH] (or AIOPS_URL / AIOPS_KEY) [--quiet]";
-
-    public async Task<int> RunAsync(CommandArgs args, CancellationToken cancellationToken)
+    public static Command Create()
     {
-        if (args.Positional.Count != 1) throw new UsageException("give one FOCUS file");
-        var path = args.Positional[0];
+        var fileArg = new Argument<string>("FILE") { Description = "FOCUS cost file (.csv, or .csv.gz sent as gzip)" }.NoOptionLike();
+        var server = new Option<string?>("--server", "--url") { Description = "Server URL (default: AIOPS_URL or http://localhost:5080)", HelpName = "URL" };
+        var apiKey = new Option<string?>("--api-key", "--key") { Description = "API key with the ingest or admin role (default: AIOPS_KEY)", HelpName = "KEY" };
+        var keyFile = new Option<string?>("--key-file") { Description = "File holding the key (default data/bootstrap-admin.key)", HelpName = "PATH" };
+        var quiet = new Option<bool>("--quiet") { Description = "No upload progress bar" };
+        var command = new Command("focus", "Import a FOCUS cost file (CSV or .csv.gz) into a running server; replaces its billing periods") { fileArg, server, apiKey, keyFile, quiet };
+        command.SetUsageAction((r, ct) => RunAsync(r.GetValue(fileArg)!, r.GetValue(server), r.GetValue(apiKey), r.GetValue(keyFile), r.GetValue(quiet), ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string path, string? server, string? apiKey, string? keyFile, bool quiet, CancellationToken cancellationToken)
+    {
         if (!File.Exists(path)) throw new UsageException($"{path} does not exist");
-        var url = args.Get("server") ?? args.Get("url") ?? Environment.GetEnvironmentVariable("AIOPS_URL") ?? "http://localhost:5080";
-        var key = args.Get("api-key") ?? args.Get("key") ?? Environment.GetEnvironmentVariable("AIOPS_KEY");
+        var url = server ?? Environment.GetEnvironmentVariable("AIOPS_URL") ?? "http://localhost:5080";
+        var key = apiKey ?? Environment.GetEnvironmentVariable("AIOPS_KEY");
         if (key is null)
         {
-            var file = args.Get("key-file") ?? Path.Combine("data", "bootstrap-admin.key");
+            var file = keyFile ?? Path.Combine("data", "bootstrap-admin.key");
             if (!File.Exists(file)) throw new UsageException($"no API key: pass --api-key, --key-file or set AIOPS_KEY ({file} does not exist)");
             key = (await File.ReadAllTextAsync(file, cancellationToken)).Trim();
         }
-        var quiet = args.Has("quiet");
 
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
         var total = stream.Length;
