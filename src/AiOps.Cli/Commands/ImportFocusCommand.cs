@@ -6,13 +6,13 @@ using System.Text.Json.Nodes;
 namespace AiOps.Cli.Commands;
 
 /// <summary>
-/// `aiops import focus FILE`: streams a FOCUS cost file (CSV, or CSV.gz sent as gzip) to the server without loading it,
+/// `aiops import focus FILE`: streams a FOCUS cost file (CSV, CSV.gz sent as gzip, or .parquet sent as application/vnd.apache.parquet) to the server without loading it,
 /// shows upload progress, and prints the import summary (rows mapped, unmapped, rejected with reasons, periods).
 /// </summary>
 public sealed class ImportFocusCommand : ICommand
 {
     public string Name => "import focus";
-    public string Summary => "Import a FOCUS cost file (CSV or .csv.gz) into a running server; replaces its billing periods";
+    public string Summary => "Import a FOCUS cost file (CSV, .csv.gz or .parquet) into a running server; replaces its billing periods";
     public string Usage => "FILE [--server URL | --url URL] [--api-key KEY | --key KEY | --key-file PATH] (or AIOPS_URL / AIOPS_KEY) [--quiet]";
 
     public async Task<int> RunAsync(CommandArgs args, CancellationToken cancellationToken)
@@ -44,9 +44,10 @@ public sealed class ImportFocusCommand : ICommand
                 $"\r[{new string('#', filled)}{new string('.', width - filled)}] {fraction,6:P1} {sent / (1024.0 * 1024):F1}/{total / (1024.0 * 1024):F1} MiB {rate:F1} MiB/s"));
         });
         var content = new StreamContent(progress, 1 << 20);
-        content.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
+        var parquet = path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase);
+        content.Headers.ContentType = new MediaTypeHeaderValue(parquet ? "application/vnd.apache.parquet" : "text/csv");
         content.Headers.ContentLength = total;
-        if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) content.Headers.ContentEncoding.Add("gzip");
+        if (!parquet && path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) content.Headers.ContentEncoding.Add("gzip");
 
         using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = Timeout.InfiniteTimeSpan };
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/costs/focus") { Content = content };

@@ -163,15 +163,18 @@ internal sealed partial class FocusCsvReader
         return _result;
     }
 
+    /// <summary>Parquet.Net 6 reports UTF-8 (string) columns as ReadOnlyMemory&lt;char&gt;; they are read as strings.</summary>
+    private static bool IsText(Type t) => t == typeof(string) || t == typeof(ReadOnlyMemory<char>) || t == typeof(ReadOnlyMemory<byte>);
+
     private static bool CanRead(Type t) =>
-        t == typeof(string) || t == typeof(double) || t == typeof(float) || t == typeof(decimal) || t == typeof(int) || t == typeof(long)
+        IsText(t) || t == typeof(double) || t == typeof(float) || t == typeof(decimal) || t == typeof(int) || t == typeof(long)
         || t == typeof(short) || t == typeof(DateTime) || t == typeof(DateTimeOffset) || t == typeof(DateOnly) || t == typeof(bool);
 
     /// <summary>One column of a row group as text; null cells stay null.</summary>
     private static async Task<string?[]> ReadTextAsync(ParquetRowGroupReader group, DataField field, int count, CancellationToken ct)
     {
         var t = field.ClrType;
-        if (t == typeof(string))
+        if (IsText(t))
         {
             var values = new string?[count];
             await group.ReadAsync(field, values.AsMemory(), null, ct);
