@@ -36,7 +36,7 @@ public class FocusParquetTests
              Charge: new DateTime?[] { sept.AddDays(10), null }, Tags: new string?[] { null, null }),
         };
         var stream = new MemoryStream();
-        await using (var writer = await ParquetWriter.CreateAsync(new ParquetSchema(fields), stream, leaveStreamOpen: true))
+        await using (var writer = await ParquetWriter.CreateAsync(new ParquetSchema(fields), stream))
         {
             foreach (var g in groups)
             {
@@ -50,8 +50,7 @@ public class FocusParquetTests
                 await group.WriteAsync(tags, g.Tags!);
             }
         }
-        stream.Position = 0;
-        return stream;
+        return new MemoryStream(stream.ToArray()); // the writer closes its stream
     }
 
     [Fact]
