@@ -3,6 +3,9 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using nietras.SeparatedValues;
+using Parquet;
+using Parquet.Schema;
 
 namespace AiOps.Bench;
 
@@ -10,7 +13,8 @@ namespace AiOps.Bench;
 /// FOCUS import: generates FOCUS CSVs on disk (a baseline of --baseline-rows and the measured --rows), imports each into
 /// a fresh server process over HTTP (streamed from the file), and prints rows/s and the server's peak working set
 /// (VmHWM) before and after the import. Same run, same generator: if memory were proportional to rows, the large
-/// file's peak would be ten times the small one's.
+/// file's peak would be ten times the small one's. With --parquet, each CSV is also written as a typed Parquet file
+/// (--row-group rows per row group) and imported and read the same way, next to the CSV figures of the same rows.
 /// </summary>
 public static class FocusBench
 {
@@ -37,9 +41,27 @@ public static class FocusBench
                 var expected = Generate(path, n);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"generated {n:N0} rows, {new FileInfo(path).Length / (1024.0 * 1024):F0} MiB in {gen.Elapsed.TotalSeconds:F1} s ({path})"));
-                if (args.Get("read-only") is null) results.Add(await ImportAsync(path, n, expected, Path.Combine(dir, $"data-{n}")));
-                for (var round = 0; round < args.Int("read-rounds", 1); round++) results.Add(await ReadOnlyAsync(path, n));
+                string? parquet = null;
+                if (args.Get("parquet") is not null)
+                {
+                    parquet = Path.Combine(dir, $"focus-{n}.parquet");
+                    gen.Restart();
+                    await ToParquetAsync(path, parquet, args.Int("row-group", 100_000));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"wrote the same rows as Parquet, {new FileInfo(parquet).Length / (1024.0 * 1024):F0} MiB in {gen.Elapsed.TotalSeconds:F1} s"));
+                }
+                if (args.Get("read-only") is null)
+                {
+                    results.Add(await ImportAsync(path, n, expected, Path.Combine(dir, $"data-{n}"), "text/csv", "CSV"));
+                    if (parquet is not null) results.Add(await ImportAsync(parquet, n, expected, Path.Combine(dir, $"data-pq-{n}"), "application/vnd.apache.parquet", "Parquet"));
+                }
+                for (var round = 0; round < args.Int("read-rounds", 1); round++)
+                {
+                    results.Add(await ReadOnlyAsync(path, n, false));
+                    if (parquet is not null) results.Add(await ReadOnlyAsync(parquet, n, true));
+                }
                 File.Delete(path);
+                if (parquet is not null) File.Delete(parquet);
             }
             Console.WriteLine();
             foreach (var line in results) Console.WriteLine(line);
@@ -51,7 +73,7 @@ public static class FocusBench
         }
     }
 
-    private static async Task<string> ImportAsync(string path, int rows, double expectedBilled, string data)
+    private static async Task<string> ImportAsync(string path, int rows, double expectedBilled, string data, string contentType, string format)
     {
         using var server = ServerProcess.Start(data);
         await server.WaitFirstAcceptedAsync("""[{"entity":{"kind":"model","id":"warm"},"metric":"predictions","value":1}]""", TimeSpan.FromMinutes(1));
@@ -71,7 +93,7 @@ public static class FocusBench
         {
             await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
             var content = new StreamContent(file, 1 << 20);
-            content.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
+            content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
             var clock = Stopwatch.StartNew();
             using var response = await http.PostAsync("/api/v1/costs/focus", content);
             var seconds = clock.Elapsed.TotalSeconds;
@@ -84,7 +106,7 @@ public static class FocusBench
             if (Math.Abs(billed - expectedBilled) > 1e-6 * Math.Abs(expectedBilled))
                 throw new InvalidOperationException($"billed cost {billed} differs from the generated {expectedBilled}");
             lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{rows,10:N0} rows, {attempt}: {rows / seconds,9:N0} rows/s end to end ({seconds:F1} s, server-side {(double)reply["seconds"]!:F1} s, of which reading {(double)reply["readSeconds"]!:F1} s); " +
+                $"{format,-7} {rows,10:N0} rows, {attempt}: {rows / seconds,9:N0} rows/s end to end ({seconds:F1} s, server-side {(double)reply["seconds"]!:F1} s, of which reading {(double)reply["readSeconds"]!:F1} s); " +
                 $"server peak working set (VmHWM) {idle:F0} MiB before, {peak:F0} MiB after; {points:N0} cost points sent; " +
                 $"mapped {(long)reply["rowsMapped"]!:N0}, unmapped {(long)reply["rowsUnmapped"]!:N0}, rejected {(long)reply["rowsRejected"]!:N0}"));
         }
@@ -92,7 +114,7 @@ public static class FocusBench
     }
 
     /// <summary>The reader alone, in this process, from the file: what the import costs before any grain or HTTP.</summary>
-    private static async Task<string> ReadOnlyAsync(string path, int rows)
+    private static async Task<string> ReadOnlyAsync(string path, int rows, bool parquet)
     {
         var allocator = new AiOps.Server.Focus.CostAllocator(new AiOps.Abstractions.Focus.CostAllocationRules
         {
@@ -105,10 +127,62 @@ public static class FocusBench
         });
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
         var clock = Stopwatch.StartNew();
-        var read = await new AiOps.Server.Focus.FocusCsvReader(allocator, DateTimeOffset.UtcNow).ReadAsync(file, CancellationToken.None);
+        var reader = new AiOps.Server.Focus.FocusCsvReader(allocator, DateTimeOffset.UtcNow);
+        var read = parquet ? await reader.ReadParquetAsync(file, CancellationToken.None) : await reader.ReadAsync(file, CancellationToken.None);
         var seconds = clock.Elapsed.TotalSeconds;
         return string.Create(CultureInfo.InvariantCulture,
-            $"{rows,10:N0} rows: {rows / seconds,9:N0} rows/s reader only, in process ({seconds:F2} s; {read.Periods.Sum(p => p.Lines.Count):N0} cost lines)");
+            $"{(parquet ? "Parquet" : "CSV"),-7} {rows,10:N0} rows: {rows / seconds,9:N0} rows/s reader only, in process ({seconds:F2} s; {read.Periods.Sum(p => p.Lines.Count):N0} cost lines)");
+    }
+
+    /// <summary>
+    /// The CSV's rows as Parquet, typed as FOCUS exports are: BilledCost decimal(18,8), EffectiveCost and ListCost double,
+    /// the period columns UTC timestamps (ms), the rest strings (NULL as a null cell); Parquet.Net defaults (Snappy).
+    /// </summary>
+    private static async Task ToParquetAsync(string csvPath, string parquetPath, int rowGroup)
+    {
+        string[] timestamps = ["BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd"];
+        var fields = Columns.Select(name => name switch
+        {
+            "BilledCost" => new DecimalDataField(name, 18, 8, isNullable: true),
+            "EffectiveCost" or "ListCost" => new DataField<double?>(name),
+            _ when timestamps.Contains(name) => new DateTimeDataField(name, DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Millis, isNullable: true),
+            _ => (DataField)new DataField<string>(name, true),
+        }).ToArray();
+        var cells = Columns.Select(_ => new List<string?>(rowGroup)).ToArray();
+        await using var output = new FileStream(parquetPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        await using var writer = await ParquetWriter.CreateAsync(new ParquetSchema(fields), output);
+
+        async Task FlushAsync()
+        {
+            if (cells[0].Count == 0) return;
+            using var group = writer.CreateRowGroup();
+            for (var c = 0; c < fields.Length; c++)
+            {
+                var values = cells[c];
+                var field = fields[c];
+                if (field.Name == "BilledCost")
+                    await group.WriteAsync(field, (ReadOnlyMemory<decimal?>)values.Select(v => v is null ? (decimal?)null : decimal.Parse(v, NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray());
+                else if (field.Name is "EffectiveCost" or "ListCost")
+                    await group.WriteAsync(field, (ReadOnlyMemory<double?>)values.Select(v => v is null ? (double?)null : double.Parse(v, CultureInfo.InvariantCulture)).ToArray());
+                else if (timestamps.Contains(field.Name))
+                    await group.WriteAsync(field, (ReadOnlyMemory<DateTime?>)values.Select(v => v is null ? (DateTime?)null
+                        : DateTime.ParseExact(v, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal)).ToArray());
+                else await group.WriteAsync(field, values.ToArray()!);
+                values.Clear();
+            }
+        }
+
+        using var reader = Sep.Reader(o => o with { Unescape = true }).FromFile(csvPath);
+        foreach (var row in reader)
+        {
+            for (var c = 0; c < Columns.Length; c++)
+            {
+                var text = row[c].Span;
+                cells[c].Add(text.IsEmpty || text.SequenceEqual("NULL") ? null : text.ToString());
+            }
+            if (cells[0].Count == rowGroup) await FlushAsync();
+        }
+        await FlushAsync();
     }
 
     /// <summary>Peak resident set size of a process (Linux /proc VmHWM), MiB.</summary>

@@ -9,7 +9,7 @@ using AiOps.Bench;
 //   dotnet run -c Release --project bench/AiOps.Bench -- alert-latency [--max-rate 300000] [--probes 120] [--shares 0,10,50]
 //   dotnet run -c Release --project bench/AiOps.Bench -- otlp [--events 1000000] [--points-per-resource 10] [--rounds 3]
 //   dotnet run -c Release --project bench/AiOps.Bench -- cluster [--events 1000000] [--silos 1,3] [--soak-minutes 10 --soak-share 50]
-//   dotnet run -c Release --project bench/AiOps.Bench -- focus [--rows 5000000] [--baseline-rows 500000]
+//   dotnet run -c Release --project bench/AiOps.Bench -- focus [--rows 5000000] [--baseline-rows 500000] [--parquet] [--row-group 100000]
 //   dotnet run -c Release --project bench/AiOps.Bench -- lineage [--events 200000] [--jobs 1000] [--batch 100] [--native-events 1000000] [--rounds 3]
 //   dotnet run -c Release --project bench/AiOps.Bench -- lineage-schema [--events 20000] [--rounds 3]
 var command = args.FirstOrDefault() ?? "help";

@@ -7,19 +7,19 @@ using System.Text.Json.Nodes;
 namespace AiOps.Cli.Commands;
 
 /// <summary>
-/// `aiops import focus FILE`: streams a FOCUS cost file (CSV, or CSV.gz sent as gzip) to the server without loading it,
+/// `aiops import focus FILE`: streams a FOCUS cost file (CSV, CSV.gz sent as gzip, or .parquet sent as application/vnd.apache.parquet) to the server without loading it,
 /// shows upload progress, and prints the import summary (rows mapped, unmapped, rejected with reasons, periods).
 /// </summary>
 public static class ImportFocusCommand
 {
     public static Command Create()
     {
-        var fileArg = new Argument<string>("FILE") { Description = "FOCUS cost file (.csv, or .csv.gz sent as gzip)" }.NoOptionLike();
+        var fileArg = new Argument<string>("FILE") { Description = "FOCUS cost file (.csv, .csv.gz sent as gzip, or .parquet)" }.NoOptionLike();
         var server = new Option<string?>("--server", "--url") { Description = "Server URL (default: AIOPS_URL or http://localhost:5080)", HelpName = "URL" };
         var apiKey = new Option<string?>("--api-key", "--key") { Description = "API key with the ingest or admin role (default: AIOPS_KEY)", HelpName = "KEY" };
         var keyFile = new Option<string?>("--key-file") { Description = "File holding the key (default data/bootstrap-admin.key)", HelpName = "PATH" };
         var quiet = new Option<bool>("--quiet") { Description = "No upload progress bar" };
-        var command = new Command("focus", "Import a FOCUS cost file (CSV or .csv.gz) into a running server; replaces its billing periods") { fileArg, server, apiKey, keyFile, quiet };
+        var command = new Command("focus", "Import a FOCUS cost file (CSV, .csv.gz or .parquet) into a running server; replaces its billing periods") { fileArg, server, apiKey, keyFile, quiet };
         command.SetUsageAction((r, ct) => RunAsync(r.GetValue(fileArg)!, r.GetValue(server), r.GetValue(apiKey), r.GetValue(keyFile), r.GetValue(quiet), ct));
         return command;
     }
@@ -50,9 +50,10 @@ public static class ImportFocusCommand
                 $"\r[{new string('#', filled)}{new string('.', width - filled)}] {fraction,6:P1} {sent / (1024.0 * 1024):F1}/{total / (1024.0 * 1024):F1} MiB {rate:F1} MiB/s"));
         });
         var content = new StreamContent(progress, 1 << 20);
-        content.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
+        var parquet = path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase);
+        content.Headers.ContentType = new MediaTypeHeaderValue(parquet ? "application/vnd.apache.parquet" : "text/csv");
         content.Headers.ContentLength = total;
-        if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) content.Headers.ContentEncoding.Add("gzip");
+        if (!parquet && path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) content.Headers.ContentEncoding.Add("gzip");
 
         using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = Timeout.InfiniteTimeSpan };
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/costs/focus") { Content = content };

@@ -65,14 +65,13 @@ public static class FocusCostsApi
 {
     private static readonly string[] CsvMediaTypes = ["text/csv", "application/csv", "text/plain", "application/octet-stream"];
     private static readonly string[] GzipMediaTypes = ["application/gzip", "application/x-gzip"];
-    private static readonly string[] ParquetMediaTypes = ["application/vnd.apache.parquet", "application/x-parquet", "application/parquet"];
 
     public static IEndpointRouteBuilder MapFocusCostsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/costs").WithTags("Costs");
         group.MapPost("/focus", ImportAsync)
             .WithName("ImportFocusCosts")
-            .WithSummary("Import a FOCUS 1.0-1.2 cost file (CSV, optionally gzip); replaces the billing periods it holds")
+            .WithSummary("Import a FOCUS 1.0-1.2 cost file (CSV, optionally gzip, or Parquet); replaces the billing periods it holds")
             .WithDescription(
                 "Body: a FOCUS CSV with a header row (`text/csv`; gzip with `Content-Encoding: gzip` or `Content-Type: application/gzip`), streamed: " +
                 $"memory depends on distinct (entity, service, charge day) keys (at most {FocusLimits.MaxCostLines}), not rows. Required columns: " +
@@ -80,9 +79,12 @@ public static class FocusCostsApi
                 "what earlier imports of it contributed: importing the same file twice changes nothing. Rows are allocated by the allocation rules " +
                 "(`/api/v1/costs/allocation-rules`) and their BilledCost sent as `cost` to the model, pipeline or cost center they map to; rows nothing " +
                 "allocates go to the unallocated cost center. Rows that cannot be read are rejected (row, column, reason); a missing column, a body " +
-                "that is not CSV or in which no row is valid gets 400 problem details and nothing is applied. Parquet is not supported (415).")
+                "that is not CSV or in which no row is valid gets 400 problem details and nothing is applied. Parquet: `application/vnd.apache.parquet` " +
+                $"or `application/x-parquet` (or any body starting with `PAR1`), spooled to a temporary file (at most {FocusLimits.MaxParquetBytes >> 30} GiB, " +
+                "else 413) and read row group by row group through the same row rules; a corrupt file gets 400 and nothing is applied.")
             .Produces<FocusImportResponse>()
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .DisableAntiforgery()
@@ -114,15 +116,14 @@ public static class FocusCostsApi
         var clock = Stopwatch.StartNew();
         var mediaType = request.ContentType?.Split(';')[0].Trim();
         var gzip = false;
+        var parquet = false;
         if (mediaType is not null)
         {
-            if (ParquetMediaTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase))
-                return TelemetryApi.Problem(StatusCodes.Status415UnsupportedMediaType, "Parquet is not supported",
-                    "FOCUS Parquet files are not supported yet; export or convert the file to CSV (text/csv, gzip allowed).", "Content-Type");
-            if (GzipMediaTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase)) gzip = true;
+            if (FocusParquet.MediaTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase)) parquet = true;
+            else if (GzipMediaTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase)) gzip = true;
             else if (!CsvMediaTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase))
                 return TelemetryApi.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
-                    $"Send a FOCUS CSV as text/csv (or application/gzip), not '{mediaType}'.", "Content-Type");
+                    $"Send a FOCUS CSV as text/csv (or application/gzip) or a FOCUS Parquet file as application/vnd.apache.parquet, not '{mediaType}'.", "Content-Type");
         }
         var encoding = request.Headers.ContentEncoding.ToString();
         if (encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase)) gzip = true;
@@ -137,9 +138,27 @@ public static class FocusCostsApi
         var rules = await client.GetGrain<ICostAllocationRulesGrain>(ICostAllocationRulesGrain.DefaultKey).GetAsync();
         FocusReadResult read;
         var body = gzip ? new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true) : request.Body;
+        FileStream? spooled = null;
         try
         {
-            read = await new FocusCsvReader(new CostAllocator(rules), time.GetUtcNow()).ReadAsync(body, cancellationToken);
+            // Sniff the Parquet magic so a Parquet file sent as octet-stream (or without a type) is read as Parquet.
+            var head = new byte[4];
+            var headLength = 0;
+            if (!parquet)
+            {
+                headLength = await body.ReadAtLeastAsync(head, 4, throwOnEndOfStream: false, cancellationToken);
+                parquet = FocusParquet.IsMagic(head.AsSpan(0, headLength));
+            }
+            var reader = new FocusCsvReader(new CostAllocator(rules), time.GetUtcNow());
+            if (parquet)
+            {
+                spooled = await FocusParquet.SpoolAsync(head.AsMemory(0, headLength), body, FocusLimits.MaxParquetBytes, cancellationToken);
+                if (spooled is null)
+                    return TelemetryApi.Problem(StatusCodes.Status413PayloadTooLarge, "Parquet file too large",
+                        $"A Parquet body is kept in a temporary file while it is read; at most {FocusLimits.MaxParquetBytes} bytes. Nothing was applied.", "body");
+                read = await reader.ReadParquetAsync(spooled, cancellationToken);
+            }
+            else read = await reader.ReadAsync(headLength == 0 ? body : new PrefixedStream(head, headLength, body), cancellationToken);
         }
         catch (FocusFileException ex)
         {
@@ -153,6 +172,7 @@ public static class FocusCostsApi
         }
         finally
         {
+            if (spooled is not null) await spooled.DisposeAsync(); // deletes the temporary file
             if (gzip) await body.DisposeAsync();
         }
 

@@ -29,6 +29,8 @@ public static class FocusLimits
     public const int MaxBreakdownKeys = 10_000;
     public const int MaxRejectionsReported = 100;
     public const long MaxBodyBytes = 64L * 1024 * 1024 * 1024;
+    /// <summary>A Parquet body is spooled to a temporary file (Parquet needs random access): at most this many bytes.</summary>
+    public const long MaxParquetBytes = 8L * 1024 * 1024 * 1024;
     public const string Other = "(other)";
     /// <summary>ByCostCenter key of rows allocated to a model or pipeline but to no cost center.</summary>
     public const string NoCostCenter = "(none)";
@@ -107,7 +109,11 @@ internal sealed class FocusReadResult
 /// into bounded totals per (billing account, billing period): per (allocated entity, service, charge day) for the
 /// entity grains, and per service, sub-account, charge category, cost center, model and pipeline for the summary.
 /// </summary>
-internal sealed class FocusCsvReader
+/// <remarks>
+/// Two front ends feed one folding routine (<see cref="Process{TRow}"/>): CSV rows from Sep here, Parquet row groups in
+/// FocusParquetReader.cs (typed cells turned into the same text, so every rule and rejection is shared).
+/// </remarks>
+internal sealed partial class FocusCsvReader
 {
     public static readonly string[] RequiredColumns = ["BilledCost", "BillingAccountId", "BillingPeriodStart", "ChargePeriodStart", "ServiceName"];
 
@@ -153,14 +159,16 @@ internal sealed class FocusCsvReader
         }
         using (reader)
         {
-            MapHeader(reader.Header);
+            if (reader.Header.IsEmpty) throw new FocusFileException("body", "The file is empty: a FOCUS CSV starts with a header row.");
+            var header = reader.Header;
+            MapHeader(name => header.TryIndexOf(name, out var i) ? i : -1, header.ColNames.Count, "header");
             long rowNumber = 0;
             try
             {
                 await foreach (var row in reader.WithCancellation(cancellationToken))
                 {
                     rowNumber++;
-                    Process(row, rowNumber);
+                    Process(new CsvRow(row), rowNumber);
                 }
             }
             catch (InvalidDataException ex)
@@ -172,16 +180,16 @@ internal sealed class FocusCsvReader
         return _result;
     }
 
-    private void MapHeader(SepReaderHeader header)
+    /// <summary>Finds the FOCUS columns by name (<paramref name="find"/>: index or -1) in a CSV header or a Parquet schema.</summary>
+    private void MapHeader(Func<string, int> find, int columns, string where)
     {
-        if (header.IsEmpty) throw new FocusFileException("body", "The file is empty: a FOCUS CSV starts with a header row.");
-        int Find(string name) => header.TryIndexOf(name, out var i) ? i : -1;
+        int Find(string name) => find(name);
         foreach (var required in RequiredColumns)
         {
             if (Find(required) < 0)
-                throw new FocusFileException(required, $"The required FOCUS column '{required}' is missing from the header.");
+                throw new FocusFileException(required, $"The required FOCUS column '{required}' is missing from the {where}.");
         }
-        _columns = header.ColNames.Count;
+        _columns = columns;
         _billed = Find("BilledCost");
         _account = Find("BillingAccountId");
         _accountName = Find("BillingAccountName");
@@ -203,7 +211,8 @@ internal sealed class FocusCsvReader
 
     private static bool IsNull(ReadOnlySpan<char> s) => s.IsEmpty || s.SequenceEqual("NULL");
 
-    private ReadOnlySpan<char> Col(SepReader.Row row, int index) => index < 0 ? default : row[index].Span;
+    private static ReadOnlySpan<char> Col<TRow>(scoped in TRow row, int index) where TRow : IFocusRow, allows ref struct =>
+        index < 0 ? default : row[index];
 
     private void Reject(long row, string column, string reason)
     {
@@ -213,7 +222,7 @@ internal sealed class FocusCsvReader
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // the per-row path: optimised from the first row of a fresh process
-    private void Process(SepReader.Row row, long number)
+    private void Process<TRow>(scoped in TRow row, long number) where TRow : IFocusRow, allows ref struct
     {
         _result.RowsRead++;
         if (row.ColCount < _columns)
@@ -415,6 +424,21 @@ internal sealed class FocusCsvReader
             return false; // InvalidOperationException: e.g. a lone surrogate escape, which ValueTextEquals and CopyString refuse
         }
     }
+}
+
+/// <summary>One row as text cells by column index, whatever the file format: what <c>Process</c> folds.</summary>
+internal interface IFocusRow
+{
+    int ColCount { get; }
+    ReadOnlySpan<char> this[int index] { get; }
+}
+
+/// <summary>A Sep CSV row.</summary>
+internal readonly ref struct CsvRow(SepReader.Row row) : IFocusRow
+{
+    private readonly SepReader.Row _row = row;
+    public int ColCount => _row.ColCount;
+    public ReadOnlySpan<char> this[int index] => _row[index].Span;
 }
 
 /// <summary>FOCUS date-times: "yyyy-MM-dd HH:mm:ss", "yyyy-MM-ddTHH:mm:ssZ" fast; anything ISO 8601-like through the BCL. UTC.</summary>

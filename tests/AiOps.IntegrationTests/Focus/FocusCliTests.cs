@@ -47,4 +47,24 @@ public sealed class FocusCliTests
         Assert.Equal(2, await Task.Run(() => Aiops("import", "focus", Path.Combine(dir, "absent.csv"), "--server", url, "--api-key", app.AdminKey)));
         Assert.Equal(1, await Task.Run(() => Aiops("import", "focus", gz, "--server", url, "--api-key", "aiops_bad_key", "--quiet")));
     }
+
+    [Fact]
+    public async Task TheCliSendsAParquetFileAndTheServerHasItsTotals()
+    {
+        await using var app = new AiOpsAppFactory();
+        app.UseKestrel(0);
+        app.StartServer();
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var client = app.CreateClient();
+
+        var dir = TempDirectory.Create("aiops-focus-cli");
+        var file = FocusFile.Sample();
+        var parquet = Path.Combine(dir, "focus_sample.parquet");
+        await File.WriteAllBytesAsync(parquet, await FocusParquetFile.WriteAsync(file));
+
+        var exit = await Task.Run(() => Aiops("import", "focus", parquet, "--server", url, "--api-key", app.AdminKey, "--quiet"));
+        Assert.Equal(0, exit);
+        foreach (var month in file.Months)
+            FocusImportTests.AssertFileTotals(file, (await client.GetJsonOrNull($"/api/v1/costs/focus/summary?billingPeriod={month}"))!, month);
+    }
 }

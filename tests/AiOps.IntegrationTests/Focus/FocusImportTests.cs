@@ -39,7 +39,7 @@ public sealed class FocusImportTests
         return await r.ReadJson();
     }
 
-    private static async Task<JsonNode> SummaryAsync(HttpClient client, string month)
+    internal static async Task<JsonNode> SummaryAsync(HttpClient client, string month)
     {
         var r = await client.GetAsync($"/api/v1/costs/focus/summary?billingPeriod={month}");
         Assert.True(r.IsSuccessStatusCode, $"summary answered {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync()}");
@@ -57,7 +57,7 @@ public sealed class FocusImportTests
         }
     }
 
-    private static void AssertFileTotals(FocusFile file, JsonNode summary, string month)
+    internal static void AssertFileTotals(FocusFile file, JsonNode summary, string month)
     {
         AssertSameTotals(file.SumBy(month, "ServiceName"), summary["byService"], "by service");
         AssertSameTotals(file.SumBy(month, "SubAccountId"), summary["bySubAccount"], "by sub-account");
@@ -259,7 +259,7 @@ public sealed class FocusImportTests
         { "header only", "BilledCost,BillingAccountId,BillingPeriodStart,ChargePeriodStart,ServiceName\n", "text/csv", HttpStatusCode.BadRequest },
         { "no valid row", "BilledCost,BillingAccountId,BillingPeriodStart,ChargePeriodStart,ServiceName\nx,1,2024-09-01 00:00:00,2024-09-02 00:00:00,EC2\n", "text/csv", HttpStatusCode.BadRequest },
         { "JSON", "{\"a\":1}", "application/json", HttpStatusCode.UnsupportedMediaType },
-        { "Parquet", "PAR1", "application/vnd.apache.parquet", HttpStatusCode.UnsupportedMediaType },
+        { "Parquet that is only its magic", "PAR1", "application/vnd.apache.parquet", HttpStatusCode.BadRequest },
     };
 
     [Theory]
