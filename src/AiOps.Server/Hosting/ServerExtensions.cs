@@ -32,7 +32,6 @@ public static class ServerExtensions
             throw new InvalidOperationException("AiOps:Storage=Sqlite cannot serve a cluster: silos cannot share a SQLite file. Use Postgres (or Auto).");
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection(IngestionOptions.Section));
-        builder.Services.Configure<EntityGrainOptions>(builder.Configuration.GetSection(EntityGrainOptions.Section));
         builder.Services.AddSingleton<AiOpsMetrics>();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Limits.MaxRequestBodyBytes);
         builder.AddAiOpsServiceDefaults();
