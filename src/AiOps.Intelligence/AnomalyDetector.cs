@@ -143,7 +143,7 @@ public sealed class AnomalyDetector
     {
         if (_pending is { IsCompleted: true }) AdoptPending();
         long ticks = timestampUtc.Ticks;
-        HandleTime(ticks);
+        HandleTime(ticks, value);
         if (double.IsNaN(value) || double.IsInfinity(value))
         {
             _scored++;
@@ -333,7 +333,7 @@ public sealed class AnomalyDetector
         return 1.0 / (1.0 + Math.Exp(-2.0 * (s - AlarmSurprise)));
     }
 
-    private void HandleTime(long ticks)
+    private void HandleTime(long ticks, double value)
     {
         if (_lastTicks == 0)
         {
@@ -354,17 +354,18 @@ public sealed class AnomalyDetector
             }
             return;
         }
-        if (dt > 2.5 * _stepTicks && _count > 0)
-        {
-            long missing = dt / _stepTicks - 1;
-            int fill = (int)Math.Min(missing, _o.MaxGapFill);
-            for (int i = 0; i < fill; i++)
-            {
-                // fill with the seasonal value when known, else the last value
-                double v = _period > 0 && Available >= _period ? Back(_period) : Back(1);
-                Append(v);
-            }
-        }
+        // Every missed step is filled, so that a position in the history is a time: seasonal look-ups, shape windows
+        // and the level stay aligned when a series is sampled irregularly (a 1.5-step interval is a missed step).
+        // Filled values are learned from but never scored: the seasonal value when a season is known, else the
+        // straight line to the new value (a copy of the last value would draw a step at the end of every gap).
+        long missing = (long)Math.Round((double)dt / _stepTicks, MidpointRounding.AwayFromZero) - 1;
+        if (missing <= 0 || _count == 0) return;
+        int fill = (int)Math.Min(missing, _o.MaxGapFill);
+        bool seasonal = _period > 0 && Available >= _period;
+        bool line = !seasonal && double.IsFinite(value);
+        double last = Back(1);
+        for (int i = 0; i < fill; i++)
+            Append(seasonal ? Back(_period) : line ? last + (value - last) * (i + 1) / (fill + 1) : last);
     }
 
     private void Retrain()

@@ -76,6 +76,30 @@ public class SyntheticFamilyTests
     }
 
     [Fact]
+    public void IrregularSamplingRaisesNoAlarmAndALevelShiftIsFound()
+    {
+        // an hourly seasonal series of which a random 30% of the hours are never sent (as traffic sensors and ad
+        // exchanges report), and a sustained +25 level shift (12 noise sd, about one daily amplitude) at t = 3,000
+        foreach (var seed in Seeds)
+        {
+            var rng = new Random(seed);
+            var y = Synthetic.Seasonal(4000, seed);
+            var d = new AnomalyDetector();
+            var scores = new List<(int T, double S)>();
+            for (int t = 0; t < y.Length; t++)
+            {
+                if (t > 0 && t != 3000 && rng.NextDouble() < 0.3) continue;
+                double v = t >= 3000 ? y[t] + 25 : y[t];
+                scores.Add((t, d.Score(Synthetic.Start + TimeSpan.FromHours(t), v)));
+            }
+            double before = scores.Where(p => p.T >= 600 && p.T < 3000).Max(p => p.S);
+            double shift = scores.Where(p => p.T >= 3000 && p.T < 3024).Max(p => p.S);
+            Assert.True(before < Alarm, $"seed {seed}: false alarm {before:F3} from irregular sampling");
+            Assert.True(shift >= Alarm, $"seed {seed}: level shift missed ({shift:F3} in its first day)");
+        }
+    }
+
+    [Fact]
     public void IntermittentZerosInASpendSeriesAreNormalButASurgeIsNot()
     {
         // hourly spend: ~25% of hours have no spend at all (0), the others a daily-shaped amount with noise

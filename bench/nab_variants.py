@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Derived copies of nab-dev that stress what the unseen NAB categories have and nab-dev lacks.
+
+  pieces     long files cut into ~4,032-row pieces (most NAB files are 1,600-4,032 rows; 17 of nab-dev's 28 are
+             longer). Each piece is scored as a new series with its own 15% probation, so the detector's early
+             life (few points of history, young calibration) is scored about four times as often. A cut never
+             splits a window; a window that would fall in a piece's probation is dropped from the labels (its
+             anomaly stays in the data, as unlabelled history).
+  irregular  irregular sampling: outside the anomaly windows each row is dropped with probability P (default
+             0.3), plus bursts of 2-30 dropped rows (probability 0.002 per row); rows inside windows are kept so
+             that the labelled anomalies are intact and only the sampling differs.
+
+usage: nab_variants.py pieces|irregular --nab ../shared/data/nab-dev --out DIR [--drop P] [--seed N]
+Then score as usual (the folder has data/, labels/ and config/ like NAB):
+  aiops detect DIR/data OUT --name aiops; python3 ../shared/tools/nab_score.py --nab DIR --results OUT --detector aiops
+  python3 bench/loco.py --nab DIR --results OUT --detector aiops
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+
+PIECE = 4032
+
+
+def read(path):
+    lines = open(path).read().splitlines()
+    return lines[0], lines[1:]
+
+
+def key(t):
+    return t.split(".")[0]
+
+
+def prepare(src, dst):
+    shutil.rmtree(dst, ignore_errors=True)
+    os.makedirs(os.path.join(dst, "labels"))
+    os.makedirs(os.path.join(dst, "config"))
+    shutil.copy(os.path.join(src, "config", "profiles.json"), os.path.join(dst, "config"))
+    with open(os.path.join(src, "labels", "combined_windows.json")) as fh:
+        return json.load(fh)
+
+
+def write(dst, rel, head, rows):
+    os.makedirs(os.path.dirname(os.path.join(dst, "data", rel)), exist_ok=True)
+    with open(os.path.join(dst, "data", rel), "w") as fh:
+        fh.write(head + "\n" + "\n".join(rows) + "\n")
+
+
+def pieces(src, dst):
+    windows = prepare(src, dst)
+    labels = {}
+    for rel, wins in sorted(windows.items()):
+        head, rows = read(os.path.join(src, "data", rel))
+        index = {key(r.split(",")[0]): i for i, r in enumerate(rows)}
+        spans = [(index[key(a)], index[key(b)], a, b) for a, b in wins]
+        n = len(rows)
+        if n <= PIECE + 1000:
+            write(dst, rel, head, rows)
+            labels[rel] = wins
+            continue
+        start, k = 0, 0
+        while start < n:
+            end = min(n, start + PIECE)
+            if n - end < 2000:
+                end = n
+            for a, b, _, _ in spans:
+                if a < end <= b:
+                    end = min(n, b + 1)
+            piece_rel = "%s_p%d.csv" % (rel[:-4], k)
+            write(dst, piece_rel, head, rows[start:end])
+            probation = min(int(0.15 * (end - start)), 750)
+            labels[piece_rel] = [[A, B] for a, b, A, B in spans if a >= start + probation and b < end]
+            start, k = end, k + 1
+    with open(os.path.join(dst, "labels", "combined_windows.json"), "w") as fh:
+        json.dump(labels, fh, indent=1)
+    return labels
+
+
+def irregular(src, dst, drop, seed):
+    windows = prepare(src, dst)
+    rng = random.Random(seed)
+    for rel, wins in sorted(windows.items()):
+        head, rows = read(os.path.join(src, "data", rel))
+        spans = [(key(a), key(b)) for a, b in wins]
+        kept, burst = [], 0
+        for r in rows:
+            t = key(r.split(",")[0])
+            inside = any(a <= t <= b for a, b in spans)
+            if burst > 0 and not inside:
+                burst -= 1
+                continue
+            if inside or rng.random() >= drop:
+                kept.append(r)
+            if rng.random() < 0.002:
+                burst = rng.randint(2, 30)
+        write(dst, rel, head, kept)
+    with open(os.path.join(dst, "labels", "combined_windows.json"), "w") as fh:
+        json.dump(windows, fh, indent=1)
+    return windows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("variant", choices=["pieces", "irregular"])
+    ap.add_argument("--nab", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--drop", type=float, default=0.3)
+    ap.add_argument("--seed", type=int, default=20261130)
+    a = ap.parse_args()
+    labels = pieces(a.nab, a.out) if a.variant == "pieces" else irregular(a.nab, a.out, a.drop, a.seed)
+    print("%s: %d files, %d windows -> %s" % (a.variant, len(labels), sum(len(v) for v in labels.values()), a.out))
+
+
+if __name__ == "__main__":
+    main()
