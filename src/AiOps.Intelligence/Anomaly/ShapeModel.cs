@@ -67,12 +67,19 @@ internal sealed class ShapeModel
         return true;
     }
 
-    /// <summary>Installs a fit made by <see cref="Fit"/> (the calibration history is kept).</summary>
+    /// <summary>
+    /// Installs a fit made by <see cref="Fit"/>. The calibration history is kept; the first fit seeds it with the
+    /// raw scores of its own training windows, so that the first points scored by the new component are compared
+    /// with a few hundred errors instead of the handful seen since the training (an empty calibrator turns the
+    /// first ordinary errors into extreme surprises).
+    /// </summary>
     public void Install(ShapeFit fit)
     {
         _scale = fit.Scale;
         _err = fit.MedianError;
         _pca = fit.Subspace;
+        if (Calibrator.EffectiveCount == 0)
+            foreach (var e in fit.TrainingErrors) Calibrator.Add(e / fit.MedianError);
     }
 
     /// <summary>
@@ -118,10 +125,12 @@ internal sealed class ShapeModel
         var pca = PcaSubspace.Fit(windows, rank);
         var errs = new double[windows.Count];
         for (int i = 0; i < windows.Count; i++) errs[i] = Math.Sqrt(pca.ResidualSquared(windows[i]));
+        var chronological = new double[errs.Length]; // windows were taken newest first
+        for (int i = 0; i < errs.Length; i++) chronological[i] = errs[errs.Length - 1 - i];
         Array.Sort(errs);
         double med = Robust.QuantileSorted(errs, 0.5);
         if (med <= 0) med = Math.Max(Robust.QuantileSorted(errs, 0.9), 1e-3);
-        return new ShapeFit(scale, med, pca);
+        return new ShapeFit(scale, med, pca, chronological);
     }
 
     public int EstimatedBytes => (_pca?.EstimatedBytes ?? 0) + Calibrator.EstimatedBytes + 64;
@@ -142,5 +151,5 @@ internal sealed class ShapeModel
     }
 }
 
-/// <summary>A fitted shape subspace: window scale, median training error and the subspace itself.</summary>
-internal sealed record ShapeFit(double Scale, double MedianError, PcaSubspace Subspace);
+/// <summary>A fitted shape subspace: window scale, median training error, the subspace itself and the errors of its training windows (oldest first).</summary>
+internal sealed record ShapeFit(double Scale, double MedianError, PcaSubspace Subspace, double[] TrainingErrors);
