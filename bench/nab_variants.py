@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Derived copies of nab-dev that stress what the unseen NAB categories have and nab-dev lacks.
 
-  pieces     long files cut into ~4,032-row pieces (most NAB files are 1,600-4,032 rows; 17 of nab-dev's 28 are
+  pieces     long files cut into ~4,032-row pieces (--length) (most NAB files are 1,600-4,032 rows; 17 of nab-dev's 28 are
              longer). Each piece is scored as a new series with its own 15% probation, so the detector's early
              life (few points of history, young calibration) is scored about four times as often. A cut never
              splits a window; a window that would fall in a piece's probation is dropped from the labels (its
@@ -10,7 +10,7 @@
              0.3), plus bursts of 2-30 dropped rows (probability 0.002 per row); rows inside windows are kept so
              that the labelled anomalies are intact and only the sampling differs.
 
-usage: nab_variants.py pieces|irregular --nab ../shared/data/nab-dev --out DIR [--drop P] [--seed N]
+usage: nab_variants.py pieces|irregular --nab ../shared/data/nab-dev --out DIR [--length ROWS] [--drop P] [--seed N]
 Then score as usual (the folder has data/, labels/ and config/ like NAB):
   aiops detect DIR/data OUT --name aiops; python3 ../shared/tools/nab_score.py --nab DIR --results OUT --detector aiops
   python3 bench/loco.py --nab DIR --results OUT --detector aiops
@@ -21,7 +21,6 @@ import os
 import random
 import shutil
 
-PIECE = 4032
 
 
 def read(path):
@@ -48,7 +47,7 @@ def write(dst, rel, head, rows):
         fh.write(head + "\n" + "\n".join(rows) + "\n")
 
 
-def pieces(src, dst):
+def pieces(src, dst, PIECE):
     windows = prepare(src, dst)
     labels = {}
     for rel, wins in sorted(windows.items()):
@@ -56,14 +55,14 @@ def pieces(src, dst):
         index = {key(r.split(",")[0]): i for i, r in enumerate(rows)}
         spans = [(index[key(a)], index[key(b)], a, b) for a, b in wins]
         n = len(rows)
-        if n <= PIECE + 1000:
+        if n <= PIECE * 5 // 4:
             write(dst, rel, head, rows)
             labels[rel] = wins
             continue
         start, k = 0, 0
         while start < n:
             end = min(n, start + PIECE)
-            if n - end < 2000:
+            if n - end < PIECE // 2:
                 end = n
             for a, b, _, _ in spans:
                 if a < end <= b:
@@ -107,9 +106,10 @@ def main():
     ap.add_argument("--nab", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--drop", type=float, default=0.3)
+    ap.add_argument("--length", type=int, default=4032, help="rows per piece (pieces)")
     ap.add_argument("--seed", type=int, default=20261130)
     a = ap.parse_args()
-    labels = pieces(a.nab, a.out) if a.variant == "pieces" else irregular(a.nab, a.out, a.drop, a.seed)
+    labels = pieces(a.nab, a.out, a.length) if a.variant == "pieces" else irregular(a.nab, a.out, a.drop, a.seed)
     print("%s: %d files, %d windows -> %s" % (a.variant, len(labels), sum(len(v) for v in labels.values()), a.out))
 
 

@@ -214,9 +214,13 @@ public sealed class AnomalyDetector
         }
 
         LastSurprises = new ComponentSurprises(sR, Math.Max(sB, sB2), sD, sE);
-        // ---- combine: the strongest component plus half of the second (agreement of two views counts more)
+        // ---- combine. The residual and the shape model both look at the point itself (a spike is a large residual and a badly
+        // reconstructed window at once): they are one view, and the stronger of the two speaks for it. The views of
+        // different things (the point, the seasonal deviation, the level's novelty) combine as the strongest plus a
+        // share of the second: agreement between different views counts more.
+        double pointView = Math.Max(sR, Math.Max(sB, sB2));
         double top = 0, second = 0;
-        foreach (var c in (ReadOnlySpan<double>)[sR, sB, sB2, sD, sE])
+        foreach (var c in (ReadOnlySpan<double>)[pointView, sD, sE])
         {
             if (c > top) { second = top; top = c; }
             else if (c > second) second = c;

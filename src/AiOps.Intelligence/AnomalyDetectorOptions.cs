@@ -30,7 +30,7 @@ public sealed record AnomalyDetectorOptions
     /// <summary>Force a seasonal period (in points); null = detect from the data.</summary>
     public int? SeasonalPeriod { get; init; }
 
-    /// <summary>Weight of the second-strongest component surprise added to the strongest.</summary>
+    /// <summary>Weight of the second-strongest view's surprise added to the strongest (views: the point, seen by the residual and shape components; the seasonal deviation; the level's novelty).</summary>
     public double SecondComponentWeight { get; init; } = 0.5;
 
     /// <summary>Minimum autocorrelation at 1 day / 1 week for the series to count as seasonal.</summary>
