@@ -35,7 +35,7 @@ public sealed class InProcessQueueAdapterFactory : IQueueAdapterFactory, IQueueA
     private readonly StreamCacheEvictionOptions _eviction;
     private readonly IObjectPool<FixedSizeBuffer> _bufferPool;
     private readonly ILoggerFactory _loggerFactory;
-    private readonly IStreamFailureHandler _failureHandler = new NoOpStreamDeliveryFailureHandler();
+    private readonly LoggingStreamFailureHandler _failureHandler;
 
     public InProcessQueueAdapterFactory(string name, InProcessQueueOptions options, StreamCacheEvictionOptions eviction,
         Serializer serializer, ILoggerFactory loggerFactory)
@@ -47,7 +47,11 @@ public sealed class InProcessQueueAdapterFactory : IQueueAdapterFactory, IQueueA
         _loggerFactory = loggerFactory;
         _mapper = new HashRingBasedStreamQueueMapper(new HashRingStreamQueueMapperOptions { TotalQueueCount = options.Queues }, name);
         _bufferPool = new ObjectPool<FixedSizeBuffer>(() => new FixedSizeBuffer(1 << 20));
+        _failureHandler = new LoggingStreamFailureHandler(loggerFactory.CreateLogger<LoggingStreamFailureHandler>());
     }
+
+    /// <summary>Batches the pulling agents skipped after failed delivery (see <see cref="LoggingStreamFailureHandler"/>).</summary>
+    public long DeliveryFailures => _failureHandler.DeliveryFailures;
 
     /// <summary>Factory for <c>AddPersistentStreams</c>.</summary>
     public static InProcessQueueAdapterFactory Create(IServiceProvider services, string name) => new(
@@ -69,7 +73,7 @@ public sealed class InProcessQueueAdapterFactory : IQueueAdapterFactory, IQueueA
 
     public IStreamQueueMapper GetStreamQueueMapper() => _mapper;
 
-    public Task<IStreamFailureHandler> GetDeliveryFailureHandler(QueueId queueId) => Task.FromResult(_failureHandler);
+    public Task<IStreamFailureHandler> GetDeliveryFailureHandler(QueueId queueId) => Task.FromResult<IStreamFailureHandler>(_failureHandler);
 
     public IQueueAdapterReceiver CreateReceiver(QueueId queueId) => new Receiver(Queue(queueId));
 
