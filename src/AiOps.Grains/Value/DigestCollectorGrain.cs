@@ -1,4 +1,5 @@
 using AiOps.Abstractions;
+using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 
 namespace AiOps.Grains.Value;
@@ -17,7 +18,7 @@ public interface IDigestCollectorGrain : IGrainWithIntegerKey
 /// </summary>
 [StatelessWorker(1)]
 [GrainType("digestcollector")]
-public sealed class DigestCollectorGrain : Grain, IDigestCollectorGrain
+public sealed class DigestCollectorGrain(ILogger<DigestCollectorGrain> logger) : Grain, IDigestCollectorGrain
 {
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
     private readonly Dictionary<(EntityKind, string), EntityDigest> _pending = [];
@@ -32,7 +33,16 @@ public sealed class DigestCollectorGrain : Grain, IDigestCollectorGrain
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _timer?.Dispose();
-        await FlushAsync(cancellationToken);
+        try
+        {
+            await FlushAsync(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            // At a silo stop the value grain is often gone first: one line instead of an exception per attempt.
+            logger.LogWarning("The value view did not get the last {Count} entity digests of this silo before deactivation ({Reason}): {Error}. It shows them once those entities report again.",
+                _pending.Count, reason.ReasonCode, ex.Message);
+        }
     }
 
     public Task SubmitAsync(EntityDigest digest)
