@@ -50,9 +50,6 @@ public sealed class InProcessQueueAdapterFactory : IQueueAdapterFactory, IQueueA
         _failureHandler = new LoggingStreamFailureHandler(loggerFactory.CreateLogger<LoggingStreamFailureHandler>());
     }
 
-    /// <summary>Batches the pulling agents skipped after failed delivery (see <see cref="LoggingStreamFailureHandler"/>).</summary>
-    public long DeliveryFailures => _failureHandler.DeliveryFailures;
-
     /// <summary>Factory for <c>AddPersistentStreams</c>.</summary>
     public static InProcessQueueAdapterFactory Create(IServiceProvider services, string name) => new(
         name,
