@@ -426,7 +426,7 @@ public sealed class AnomalyDetector
                 }
             }
             period = cands.Count > 0
-                ? Seasonality.Detect(hist, cands, 4, _o.SeasonalityMinAcf, int.MaxValue, _o.LongerPeriodMargin)
+                ? Seasonality.Detect(hist, cands, 4, _o.SeasonalityMinAcf, int.MaxValue, _o.LongerPeriodMargin, requireCycle: true)
                 : Seasonality.Detect(hist, null, 4, 0.5, Math.Min(avail / 3, 1000));
         }
 

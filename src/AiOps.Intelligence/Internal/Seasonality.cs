@@ -7,8 +7,9 @@ public static class Seasonality
     /// Returns the best period (in steps) among <paramref name="candidates"/> (if given) and local ACF peaks
     /// in [minPeriod, n/3], or 0 when no autocorrelation reaches <paramref name="minAcf"/>.
     /// NaNs are ignored. The series is first differenced at lag 1 if it has a strong trend.
+    /// <paramref name="requireCycle"/>: a candidate must also correlate more at its period than at half of it.
     /// </summary>
-    public static int Detect(ReadOnlySpan<double> values, IReadOnlyList<int>? candidates = null, int minPeriod = 4, double minAcf = 0.3, int maxPeriod = int.MaxValue, double longerPeriodMargin = 0.1)
+    public static int Detect(ReadOnlySpan<double> values, IReadOnlyList<int>? candidates = null, int minPeriod = 4, double minAcf = 0.3, int maxPeriod = int.MaxValue, double longerPeriodMargin = 0.1, bool requireCycle = false)
     {
         int n = values.Length;
         if (n < 3 * minPeriod) return 0;
@@ -51,6 +52,9 @@ public static class Seasonality
             {
                 if (p < minPeriod || p > maxLag) continue;
                 double a = Acf(p);
+                // a cycle, not mere persistence: a slowly varying series also correlates with itself a day later, but
+                // then more so half a day later; a seasonal one correlates less at half its period than at its period
+                if (requireCycle && a <= Acf(p / 2)) continue;
                 // prefer the shorter period unless the longer one is clearly stronger
                 if (a > bestAcf + (best == 0 ? 0 : longerPeriodMargin)) { best = p; bestAcf = a; }
             }
