@@ -51,12 +51,17 @@ public sealed class InProcessQueueAdapterFactory : IQueueAdapterFactory, IQueueA
     }
 
     /// <summary>Factory for <c>AddPersistentStreams</c>.</summary>
-    public static InProcessQueueAdapterFactory Create(IServiceProvider services, string name) => new(
-        name,
-        services.GetRequiredService<IOptionsMonitor<InProcessQueueOptions>>().Get(name),
-        services.GetRequiredService<IOptionsMonitor<StreamCacheEvictionOptions>>().Get(name),
-        services.GetRequiredService<Serializer>(),
-        services.GetRequiredService<ILoggerFactory>());
+    public static InProcessQueueAdapterFactory Create(IServiceProvider services, string name)
+    {
+        var factory = new InProcessQueueAdapterFactory(
+            name,
+            services.GetRequiredService<IOptionsMonitor<InProcessQueueOptions>>().Get(name),
+            services.GetRequiredService<IOptionsMonitor<StreamCacheEvictionOptions>>().Get(name),
+            services.GetRequiredService<Serializer>(),
+            services.GetRequiredService<ILoggerFactory>());
+        services.GetService<Hosting.AiOpsMetrics>()?.ObserveSkippedStreamBatches(factory._failureHandler);
+        return factory;
+    }
 
     public string Name { get; }
 
