@@ -60,6 +60,7 @@ public sealed class InProcessQueueAdapterFactory : IQueueAdapterFactory, IQueueA
             services.GetRequiredService<Serializer>(),
             services.GetRequiredService<ILoggerFactory>());
         services.GetService<Hosting.AiOpsMetrics>()?.ObserveSkippedStreamBatches(factory._failureHandler);
+        factory.Progress = services.GetService<AiOps.Grains.Entities.IngestionProgress>();
         return factory;
     }
 
@@ -84,7 +85,11 @@ public sealed class InProcessQueueAdapterFactory : IQueueAdapterFactory, IQueueA
         new TimePurgePredicate(_eviction.DataMinTimeInCache, _eviction.DataMaxAgeInCache),
         _loggerFactory.CreateLogger($"{typeof(InProcessQueueCache).FullName}.{Name}.{queueId}"),
         _serializer,
-        _eviction.MetadataMinTimeInCache);
+        _eviction.MetadataMinTimeInCache,
+        Progress);
+
+    /// <summary>Set by <see cref="Create"/>: skipped batches count as taken off the streams.</summary>
+    internal AiOps.Grains.Entities.IngestionProgress? Progress { get; set; }
 
     public Task QueueMessageBatchAsync<T>(StreamId streamId, IEnumerable<T> events, StreamSequenceToken? token, Dictionary<string, object>? requestContext)
     {
