@@ -142,6 +142,8 @@ public static class IngestBench
                 var writes = Math.Max(1, log1.Writes - log0.Writes);
                 Console.WriteLine($"round {round + 1}: ingest log {log1.Writes - log0.Writes} group commits, {(log1.Events - log0.Events) / (double)writes:F0} events and {(log1.Bytes - log0.Bytes) / (double)writes / 1024:F0} KiB each ({(log1.Bytes - log0.Bytes) / (double)Math.Max(1, log1.Events - log0.Events):F1} bytes/event), append+fsync {(log1.WriteTime - log0.WriteTime).TotalMilliseconds / writes:F1} ms each");
                 Console.WriteLine($"round {round + 1}: ingest log {LogFileBytes(server.DataDirectory) / 1048576.0:F1} MiB on disk now, {log.Position - log.TrimmedThrough} records untrimmed, peak {s_peakLogBytes / 1048576.0:F1} MiB so far");
+                var delivery = server.Services.GetService(typeof(AiOps.Server.Ingestion.Durability.LogDelivery)) as AiOps.Server.Ingestion.Durability.LogDelivery;
+                Console.WriteLine($"round {round + 1}: stream batches given up so far {AiOps.Server.Streaming.LoggingStreamFailureHandler.Total}, entities sent logged points again {delivery?.Repaired ?? 0}");
             }
         }
 

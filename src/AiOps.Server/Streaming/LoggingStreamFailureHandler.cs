@@ -18,12 +18,18 @@ public sealed class LoggingStreamFailureHandler(ILogger logger) : IStreamFailure
     /// <summary>Batches skipped after failed delivery since the process started.</summary>
     public long DeliveryFailures => Interlocked.Read(ref _deliveryFailures);
 
+    private static long s_total;
+
+    /// <summary>Diagnostics (benchmarks): batches skipped by every handler in the process.</summary>
+    public static long Total => Interlocked.Read(ref s_total);
+
     // Faulting the subscription would stop the entity's implicit subscription for good; the next batches still deliver.
     public bool ShouldFaultSubsriptionOnError => false;
 
     public Task OnDeliveryFailure(GuidId subscriptionId, string streamProviderName, StreamId streamIdentity, StreamSequenceToken? sequenceToken)
     {
         Interlocked.Increment(ref _deliveryFailures);
+        Interlocked.Increment(ref s_total);
         logger.LogError("A telemetry batch for stream {Stream} (provider {Provider}, token {Token}) was not delivered after retries and is skipped by the stream: its events are delivered again from the ingest log",
             streamIdentity, streamProviderName, sequenceToken);
         return Task.CompletedTask;
