@@ -38,7 +38,7 @@ public sealed class InProcessQueueAdapterFactory : IQueueAdapterFactory, IQueueA
     private readonly LoggingStreamFailureHandler _failureHandler;
 
     public InProcessQueueAdapterFactory(string name, InProcessQueueOptions options, StreamCacheEvictionOptions eviction,
-        Serializer serializer, ILoggerFactory loggerFactory)
+        Serializer serializer, ILoggerFactory loggerFactory, LoggingStreamFailureHandler? failureHandler = null)
     {
         Name = name;
         _options = options;
@@ -47,7 +47,7 @@ public sealed class InProcessQueueAdapterFactory : IQueueAdapterFactory, IQueueA
         _loggerFactory = loggerFactory;
         _mapper = new HashRingBasedStreamQueueMapper(new HashRingStreamQueueMapperOptions { TotalQueueCount = options.Queues }, name);
         _bufferPool = new ObjectPool<FixedSizeBuffer>(() => new FixedSizeBuffer(1 << 20));
-        _failureHandler = new LoggingStreamFailureHandler(loggerFactory.CreateLogger<LoggingStreamFailureHandler>());
+        _failureHandler = failureHandler ?? new LoggingStreamFailureHandler(loggerFactory.CreateLogger<LoggingStreamFailureHandler>());
     }
 
     /// <summary>Factory for <c>AddPersistentStreams</c>.</summary>
@@ -58,7 +58,8 @@ public sealed class InProcessQueueAdapterFactory : IQueueAdapterFactory, IQueueA
             services.GetRequiredService<IOptionsMonitor<InProcessQueueOptions>>().Get(name),
             services.GetRequiredService<IOptionsMonitor<StreamCacheEvictionOptions>>().Get(name),
             services.GetRequiredService<Serializer>(),
-            services.GetRequiredService<ILoggerFactory>());
+            services.GetRequiredService<ILoggerFactory>(),
+            services.GetService<LoggingStreamFailureHandler>());
         services.GetService<Hosting.AiOpsMetrics>()?.ObserveSkippedStreamBatches(factory._failureHandler);
         factory.Progress = services.GetService<AiOps.Grains.Entities.IngestionProgress>();
         return factory;
