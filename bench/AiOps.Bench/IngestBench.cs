@@ -225,9 +225,10 @@ public static class IngestBench
     {
         var deadline = DateTime.UtcNow + timeout;
         long applied = 0;
+        long[] counts = [];
         while (DateTime.UtcNow < deadline)
         {
-            var counts = await Task.WhenAll(Enumerable.Range(0, entities).Select(async e =>
+            counts = await Task.WhenAll(Enumerable.Range(0, entities).Select(async e =>
             {
                 var kind = (e % 3) switch { 0 => EntityKind.Pipeline, 1 => EntityKind.Model, _ => EntityKind.CostCenter };
                 return (await client.GetEntity(kind, $"{prefix}-{e}").GetSummaryAsync()).EventsApplied;
@@ -236,7 +237,12 @@ public static class IngestBench
             if (applied >= expected) return;
             await Task.Delay(20);
         }
-        throw new TimeoutException($"only {applied} of {expected} events applied");
+        // Which entities are short, and by how much (each request gives every entity the same share in this bench).
+        var share = expected / Math.Max(1, entities);
+        var short_ = counts.Select((c, e) => (Entity: e, Missing: share - c)).Where(x => x.Missing != 0).ToList();
+        throw new TimeoutException($"only {applied} of {expected} events applied; {short_.Count} entities off their share of {share}: "
+            + string.Join(", ", short_.Take(20).Select(x => $"{prefix}-{x.Entity} missing {x.Missing}"))
+            + $"; stream batches given up {AiOps.Server.Streaming.LoggingStreamFailureHandler.Total}");
     }
 }
 
