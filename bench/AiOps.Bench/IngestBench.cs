@@ -142,6 +142,8 @@ public static class IngestBench
                 var writes = Math.Max(1, log1.Writes - log0.Writes);
                 Console.WriteLine($"round {round + 1}: ingest log {log1.Writes - log0.Writes} group commits, {(log1.Events - log0.Events) / (double)writes:F0} events and {(log1.Bytes - log0.Bytes) / (double)writes / 1024:F0} KiB each ({(log1.Bytes - log0.Bytes) / (double)Math.Max(1, log1.Events - log0.Events):F1} bytes/event), append+fsync {(log1.WriteTime - log0.WriteTime).TotalMilliseconds / writes:F1} ms each");
                 Console.WriteLine($"round {round + 1}: ingest log {LogFileBytes(server.DataDirectory) / 1048576.0:F1} MiB on disk now, {log.Position - log.TrimmedThrough} records untrimmed, peak {s_peakLogBytes / 1048576.0:F1} MiB so far");
+                var delivery = server.Services.GetService(typeof(AiOps.Server.Ingestion.Durability.LogDelivery)) as AiOps.Server.Ingestion.Durability.LogDelivery;
+                Console.WriteLine($"round {round + 1}: stream batches given up so far {AiOps.Server.Streaming.LoggingStreamFailureHandler.Total}, entities sent logged points again {delivery?.Repaired ?? 0}");
             }
         }
 
@@ -223,9 +225,10 @@ public static class IngestBench
     {
         var deadline = DateTime.UtcNow + timeout;
         long applied = 0;
+        long[] counts = [];
         while (DateTime.UtcNow < deadline)
         {
-            var counts = await Task.WhenAll(Enumerable.Range(0, entities).Select(async e =>
+            counts = await Task.WhenAll(Enumerable.Range(0, entities).Select(async e =>
             {
                 var kind = (e % 3) switch { 0 => EntityKind.Pipeline, 1 => EntityKind.Model, _ => EntityKind.CostCenter };
                 return (await client.GetEntity(kind, $"{prefix}-{e}").GetSummaryAsync()).EventsApplied;
@@ -234,7 +237,12 @@ public static class IngestBench
             if (applied >= expected) return;
             await Task.Delay(20);
         }
-        throw new TimeoutException($"only {applied} of {expected} events applied");
+        // Which entities are short, and by how much (each request gives every entity the same share in this bench).
+        var share = expected / Math.Max(1, entities);
+        var short_ = counts.Select((c, e) => (Entity: e, Missing: share - c)).Where(x => x.Missing != 0).ToList();
+        throw new TimeoutException($"only {applied} of {expected} events applied; {short_.Count} entities off their share of {share}: "
+            + string.Join(", ", short_.Take(20).Select(x => $"{prefix}-{x.Entity} missing {x.Missing}"))
+            + $"; stream batches given up {AiOps.Server.Streaming.LoggingStreamFailureHandler.Total}");
     }
 }
 

@@ -118,6 +118,49 @@ public sealed class IngestLogTests : IDisposable
     }
 
     [Fact]
+    public async Task ReadsOnAnotherThreadSeeWholeRecordsInOrderWhileTheWriterAppendsRollsAndTrims()
+    {
+        // Re-deliveries read the log while its writer thread appends, starts segments and deletes trimmed ones.
+        var record = Record("""{"entity":{"kind":"model","id":"m"},"metric":"predictions","value":1}""");
+        using var log = new FileIngestLog(_dir, segmentBytes: 4 * (24 + record.Length));
+        long written = 0, trimmed = 0;
+        var writer = Task.Run(() =>
+        {
+            for (var p = 1L; p <= 1000; p++)
+            {
+                log.Append(p, record, record.Length);
+                Volatile.Write(ref written, p);
+                if (p % 7 == 0 && p > 20)
+                {
+                    Volatile.Write(ref trimmed, p - 20); // before the trim: the reader's bound is never behind the log's
+                    log.Trim(p - 20);
+                }
+            }
+        });
+        var reads = 0;
+        while (!writer.IsCompleted || reads == 0)
+        {
+            // Every record after what is trimmed (what a re-delivery asks for) is read, whole and in order. Records the
+            // writer trims during the read may be left out (saved state covers them), none after the trim point.
+            var after = Volatile.Read(ref trimmed);
+            var upTo = Volatile.Read(ref written);
+            var positions = new List<long>();
+            foreach (var (position, payload) in log.ReadAfter(after))
+            {
+                Assert.True(position > (positions.Count == 0 ? after : positions[^1]));
+                Assert.Equal(record, payload);
+                positions.Add(position);
+            }
+            var trimmedNow = Volatile.Read(ref trimmed);
+            for (var p = Math.Max(after, trimmedNow) + 1; p <= upTo; p++)
+                Assert.True(positions.BinarySearch(p) >= 0, $"record {p} (written before the read, trimmed through {trimmedNow}) was not read");
+            reads++;
+        }
+        await writer;
+        Assert.True(reads > 1);
+    }
+
+    [Fact]
     public void AnEntityIsPendingFromItsFirstUnsavedPositionUntilASaveCoversTheLastPublished()
     {
         var checkpoints = new IngestCheckpoints();

@@ -192,12 +192,60 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     {
         foreach (var item in items)
         {
-            Apply(item.Item);
-            _progress?.OnConsumed(item.Item.Count, item.Item.PublishedAtMs);
+            var batch = item.Item;
+            _progress?.OnConsumed(batch.Count, batch.PublishedAtMs);
+            if (batch.PreviousPosition > 0 && RefusedAfterGap(batch)) continue;
+            Apply(batch);
         }
+        if (_refusedThrough > 0) AskAgainIfStillMissing();
         // A replayed batch that saved state already covered leaves nothing to save: tell the log at once.
         if (!_dirty) ReportSaved(State.LogPositions);
         return SendSignalsAsync();
+    }
+
+    // Embedded mode: the highest log position of a stream batch refused after a gap (0: none outstanding), its
+    // partition, and the position held when the points after it were last asked for (one request per position held).
+    private long _refusedThrough;
+    private int _refusedPartition;
+    private long _gapAskedFrom = -1;
+
+    /// <summary>
+    /// Embedded mode: the stream gave an earlier batch for this entity up (its delivery kept failing past the pulling
+    /// agent's limit, or the cache dropped it before this entity read it), so this batch's predecessor on the log is
+    /// not held here. Applying it would move the covered position past the missing points, and then the log would be
+    /// trimmed behind them: it is refused instead, and every logged point after what is held here is asked for again
+    /// from the ingest log (delivered by direct calls, outside this turn).
+    /// </summary>
+    private bool RefusedAfterGap(TelemetryBatch batch)
+    {
+        var applied = State.LogPositions.GetValueOrDefault(batch.LogPartition);
+        if (batch.PreviousPosition <= applied) return false;
+        if (batch.LogSegments is { Length: >= 2 } segments && segments[^2] > _refusedThrough) _refusedThrough = segments[^2];
+        _refusedPartition = batch.LogPartition;
+        AskAgain(batch.LogPartition, applied);
+        return true;
+    }
+
+    /// <summary>After applying: refused points that are still not held (they were logged after the re-read) are asked for again.</summary>
+    private void AskAgainIfStillMissing()
+    {
+        var applied = State.LogPositions.GetValueOrDefault(_refusedPartition);
+        if (applied >= _refusedThrough)
+        {
+            _refusedThrough = 0;
+            _gapAskedFrom = -1;
+            return;
+        }
+        AskAgain(_refusedPartition, applied);
+    }
+
+    private void AskAgain(int partition, long applied)
+    {
+        if (_gapAskedFrom == applied) return; // already asked; the re-delivery brings everything logged after it
+        _gapAskedFrom = applied;
+        _logger.LogWarning("{Kind} {Id}: a stream batch before log position {Refused} never arrived; its points are delivered again from the ingest log after {Applied}",
+            Kind, Id, _refusedThrough, applied);
+        _checkpoints?.Gap(partition, Kind, Id, applied);
     }
 
     public Task ApplyAsync(TelemetryBatch batch)
@@ -214,6 +262,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         // previous one died unsaved). Nothing is applied; the sender delivers again from what is held here.
         if (batch.PreviousPosition > applied) return new LogCheckpoint(applied, SavedPosition(batch.LogPartition), Gap: true);
         Apply(batch);
+        if (_refusedThrough > 0) AskAgainIfStillMissing();
         if (!_dirty) ReportSaved(State.LogPositions);
         await SendSignalsAsync();
         return new LogCheckpoint(State.LogPositions.GetValueOrDefault(batch.LogPartition), SavedPosition(batch.LogPartition));

@@ -77,6 +77,15 @@ public sealed class IngestCheckpoints
         }
     }
 
+    /// <summary>
+    /// Embedded mode: called (inside the entity's turn; it must not block or call the entity) when an entity refused a
+    /// stream batch because an earlier one never reached it. Arguments: partition, kind, id, the position it holds.
+    /// </summary>
+    public Action<int, EntityKind, string, long>? GapHandler { get; set; }
+
+    /// <summary>An entity holds only up to <paramref name="applied"/> but was sent batches after later positions.</summary>
+    public void Gap(int partition, EntityKind kind, string id, long applied) => GapHandler?.Invoke(partition, kind, id, applied);
+
     /// <summary>The lowest log position some entity has been handed but not saved, or null when none.</summary>
     public long? LowestUnsaved(int partition = 0)
     {

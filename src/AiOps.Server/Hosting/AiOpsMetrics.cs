@@ -51,6 +51,16 @@ public sealed class AiOpsMetrics
             "Ingest-log records not yet covered by saved grain state (kept for replay after a crash).");
     }
 
+    /// <summary>Embedded streams: batches the pulling agents skipped after failed delivery (see <see cref="Streaming.LoggingStreamFailureHandler"/>).</summary>
+    public void ObserveSkippedStreamBatches(Streaming.LoggingStreamFailureHandler handler) =>
+        Meter.CreateObservableCounter("aiops.telemetry.stream.batches_skipped", () => handler.DeliveryFailures, "{batch}",
+            "Per-entity batches the embedded stream gave up delivering after retries (their events are delivered again from the ingest log).");
+
+    /// <summary>Entities sent their logged points again after they were found missing some (a given-up stream batch, a lost activation).</summary>
+    public void ObserveRedeliveries(Ingestion.Durability.LogDelivery delivery) =>
+        Meter.CreateObservableCounter("aiops.ingest_log.redelivered_entities", () => delivery.Repaired, "{entity}",
+            "Entities sent their logged points again from the ingest log because they held less than was sent to them.");
+
     public void IngestLogWritten(int bytes, double milliseconds)
     {
         _logBytes?.Add(bytes);

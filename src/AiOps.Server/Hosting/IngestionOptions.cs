@@ -77,4 +77,14 @@ public sealed class IngestionOptions
 
     /// <summary>How often the ingest log drops the records that saved grain state covers.</summary>
     public TimeSpan LogTrimInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often entities whose logged points no save covers yet are looked at, and how old their last delivery must
+    /// be: an entity that holds less than was sent to it then (a batch given up by the embedded stream and nothing
+    /// after it, or an activation lost with its silo) is sent the missing points again from the ingest log.
+    /// </summary>
+    public TimeSpan QuietEntityCheckPeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <inheritdoc cref="QuietEntityCheckPeriod"/>
+    public TimeSpan QuietEntityAge { get; set; } = TimeSpan.FromSeconds(45);
 }

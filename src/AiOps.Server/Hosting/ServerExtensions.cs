@@ -137,6 +137,7 @@ public static class ServerExtensions
             }
             // In-process queues (one silo: no queue grains to call), Orleans' pulling agents and cache.
             silo.Services.Configure<InProcessQueueOptions>(StreamNames.Provider, o => o.Queues = options.StreamQueues);
+            silo.Services.AddSingleton(sp => new LoggingStreamFailureHandler(sp.GetRequiredService<ILogger<LoggingStreamFailureHandler>>()));
             // Nothing rewinds these streams: keep delivered batches for seconds, not Orleans' default minutes
             // (at 200k events/s five minutes of batches is over a gigabyte of cache).
             silo.Services.Configure<StreamCacheEvictionOptions>(StreamNames.Provider, o =>

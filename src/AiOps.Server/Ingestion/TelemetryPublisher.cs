@@ -465,16 +465,28 @@ public sealed class TelemetryPublisher(
         }
     }
 
-    /// <summary>Records a logged batch's positions with the checkpoints; in cluster mode, stamps its partition and the position delivered before.</summary>
+    /// <summary>
+    /// Records a logged batch's positions with the checkpoints and stamps the position sent to the entity before (and
+    /// in cluster mode its partition): an entity that does not hold that position refuses the batch and is sent the
+    /// missing points again. Called in publish order per entity (an entity is in one flush or immediate publish at a time).
+    /// </summary>
     private TelemetryBatch Track(EntityKey key, TelemetryBatch batch)
     {
         if (batch.LogSegments is not { } segments) return batch;
         var previous = checkpoints.Published(_logPartition, key.Kind, key.Id, segments[0], segments[^2]);
-        return _delivery is null ? batch : batch with { LogPartition = _logPartition, PreviousPosition = previous };
+        if (_delivery is not null) return batch with { LogPartition = _logPartition, PreviousPosition = previous };
+        return _stampPrevious && previous > 0 ? batch with { PreviousPosition = previous } : batch;
     }
 
     private Durability.LogDelivery? _delivery;
     private int _logPartition;
+    private bool _stampPrevious;
+
+    /// <summary>
+    /// Embedded mode: logged batches still go through the streams, stamped with the position sent before (partition 0),
+    /// so that an entity notices a batch the stream gave up.
+    /// </summary>
+    public void StampPreviousPositions() => _stampPrevious = true;
 
     /// <summary>Cluster mode: logged batches go to the grains by direct calls through <paramref name="delivery"/>, stamped with the partition.</summary>
     public void UseLogDelivery(Durability.LogDelivery delivery, int partition)

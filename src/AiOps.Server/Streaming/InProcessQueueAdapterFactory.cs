@@ -38,7 +38,7 @@ public sealed class InProcessQueueAdapterFactory : IQueueAdapterFactory, IQueueA
     private readonly LoggingStreamFailureHandler _failureHandler;
 
     public InProcessQueueAdapterFactory(string name, InProcessQueueOptions options, StreamCacheEvictionOptions eviction,
-        Serializer serializer, ILoggerFactory loggerFactory)
+        Serializer serializer, ILoggerFactory loggerFactory, LoggingStreamFailureHandler? failureHandler = null)
     {
         Name = name;
         _options = options;
@@ -47,16 +47,23 @@ public sealed class InProcessQueueAdapterFactory : IQueueAdapterFactory, IQueueA
         _loggerFactory = loggerFactory;
         _mapper = new HashRingBasedStreamQueueMapper(new HashRingStreamQueueMapperOptions { TotalQueueCount = options.Queues }, name);
         _bufferPool = new ObjectPool<FixedSizeBuffer>(() => new FixedSizeBuffer(1 << 20));
-        _failureHandler = new LoggingStreamFailureHandler(loggerFactory.CreateLogger<LoggingStreamFailureHandler>());
+        _failureHandler = failureHandler ?? new LoggingStreamFailureHandler(loggerFactory.CreateLogger<LoggingStreamFailureHandler>());
     }
 
     /// <summary>Factory for <c>AddPersistentStreams</c>.</summary>
-    public static InProcessQueueAdapterFactory Create(IServiceProvider services, string name) => new(
-        name,
-        services.GetRequiredService<IOptionsMonitor<InProcessQueueOptions>>().Get(name),
-        services.GetRequiredService<IOptionsMonitor<StreamCacheEvictionOptions>>().Get(name),
-        services.GetRequiredService<Serializer>(),
-        services.GetRequiredService<ILoggerFactory>());
+    public static InProcessQueueAdapterFactory Create(IServiceProvider services, string name)
+    {
+        var factory = new InProcessQueueAdapterFactory(
+            name,
+            services.GetRequiredService<IOptionsMonitor<InProcessQueueOptions>>().Get(name),
+            services.GetRequiredService<IOptionsMonitor<StreamCacheEvictionOptions>>().Get(name),
+            services.GetRequiredService<Serializer>(),
+            services.GetRequiredService<ILoggerFactory>(),
+            services.GetService<LoggingStreamFailureHandler>());
+        services.GetService<Hosting.AiOpsMetrics>()?.ObserveSkippedStreamBatches(factory._failureHandler);
+        factory.Progress = services.GetService<AiOps.Grains.Entities.IngestionProgress>();
+        return factory;
+    }
 
     public string Name { get; }
 
@@ -79,7 +86,11 @@ public sealed class InProcessQueueAdapterFactory : IQueueAdapterFactory, IQueueA
         new TimePurgePredicate(_eviction.DataMinTimeInCache, _eviction.DataMaxAgeInCache),
         _loggerFactory.CreateLogger($"{typeof(InProcessQueueCache).FullName}.{Name}.{queueId}"),
         _serializer,
-        _eviction.MetadataMinTimeInCache);
+        _eviction.MetadataMinTimeInCache,
+        Progress);
+
+    /// <summary>Set by <see cref="Create"/>: skipped batches count as taken off the streams.</summary>
+    internal AiOps.Grains.Entities.IngestionProgress? Progress { get; set; }
 
     public Task QueueMessageBatchAsync<T>(StreamId streamId, IEnumerable<T> events, StreamSequenceToken? token, Dictionary<string, object>? requestContext)
     {

@@ -1,3 +1,4 @@
+using AiOps.Abstractions;
 using Orleans.Providers.Streams.Common;
 using Orleans.Runtime;
 using Orleans.Serialization;
@@ -17,8 +18,12 @@ internal sealed class InProcessQueueCache : IQueueCache, ICacheDataAdapter
     private readonly ChronologicalEvictionStrategy _eviction;
     private FixedSizeBuffer? _block;
 
-    public InProcessQueueCache(IObjectPool<FixedSizeBuffer> pool, TimePurgePredicate purge, ILogger logger, Serializer serializer, TimeSpan? purgeMetadataInterval)
+    private readonly AiOps.Grains.Entities.IngestionProgress? _progress;
+
+    public InProcessQueueCache(IObjectPool<FixedSizeBuffer> pool, TimePurgePredicate purge, ILogger logger, Serializer serializer, TimeSpan? purgeMetadataInterval,
+        AiOps.Grains.Entities.IngestionProgress? progress = null)
     {
+        _progress = progress;
         _pool = pool;
         _serializer = serializer;
         _cache = new PooledQueueCache(this, logger, null, null, purgeMetadataInterval);
@@ -71,7 +76,7 @@ internal sealed class InProcessQueueCache : IQueueCache, ICacheDataAdapter
         return false;
     }
 
-    public IQueueCacheCursor GetCacheCursor(StreamId streamId, StreamSequenceToken? token) => new Cursor(_cache, streamId, token);
+    public IQueueCacheCursor GetCacheCursor(StreamId streamId, StreamSequenceToken? token) => new Cursor(_cache, streamId, token, _progress);
 
     public bool IsUnderPressure() => false;
 
@@ -87,10 +92,11 @@ internal sealed class InProcessQueueCache : IQueueCache, ICacheDataAdapter
     // The cursor calls below are the ones Orleans' own memory-stream cache uses in 10.4 (marked obsolete in favour
     // of result-returning variants; they throw QueueCacheMissException on a miss, which the pulling agent handles).
 #pragma warning disable CS0618
-    private sealed class Cursor(PooledQueueCache cache, StreamId streamId, StreamSequenceToken? token) : IQueueCacheCursor
+    private sealed class Cursor(PooledQueueCache cache, StreamId streamId, StreamSequenceToken? token, AiOps.Grains.Entities.IngestionProgress? progress) : IQueueCacheCursor
     {
         private readonly object _position = cache.GetCursor(streamId, token);
         private IBatchContainer? _current;
+        private IBatchContainer? _givenUp;
 
         public IBatchContainer GetCurrent(out Exception exception)
         {
@@ -107,7 +113,16 @@ internal sealed class InProcessQueueCache : IQueueCache, ICacheDataAdapter
 
         public void Refresh(StreamSequenceToken token) { }
 
-        public void RecordDeliveryFailure() { }
+        // The pulling agent gives the current batch up (its retries ran out): its events are off the stream without
+        // reaching the entity, which is told by the next batch or asked later, and gets them from the ingest log. They
+        // count as taken off the stream, so that the backlog (and the drain at a graceful stop) does not wait for them.
+        public void RecordDeliveryFailure()
+        {
+            if (progress is null || _current is not InProcessBatchContainer batch || ReferenceEquals(batch, _givenUp)) return;
+            _givenUp = batch;
+            foreach (var e in batch.Events)
+                if (e is TelemetryBatch t) progress.OnConsumed(t.Count, 0);
+        }
 
         public void Dispose() { }
     }

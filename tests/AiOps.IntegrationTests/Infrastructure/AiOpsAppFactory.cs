@@ -11,9 +11,13 @@ namespace AiOps.IntegrationTests.Infrastructure;
 public sealed class AiOpsAppFactory : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? _services;
 
-    public AiOpsAppFactory(string? dataDirectory = null, IDictionary<string, string?>? settings = null)
+    /// <param name="services">Test-only additions to the server's services (e.g. a fault-injecting grain call filter).</param>
+    public AiOpsAppFactory(string? dataDirectory = null, IDictionary<string, string?>? settings = null,
+        Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
+        _services = services;
         DataDirectory = dataDirectory ?? TempDirectory.Create("aiops-app");
         _settings = new Dictionary<string, string?>
         {
@@ -65,6 +69,7 @@ public sealed class AiOpsAppFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         foreach (var (k, v) in _settings) builder.UseSetting(k, v);
+        if (_services is not null) builder.ConfigureServices(_services);
     }
 }
 

@@ -17,6 +17,8 @@ public sealed class FileIngestLog : IIngestLogStore
     private readonly string _directory;
     private readonly long _segmentBytes;
     private readonly List<Segment> _segments = [];
+    // The writer thread appends, rolls and trims; re-deliveries read concurrently (ReadAfter): the list is guarded.
+    private readonly object _segmentsGate = new();
     private FileStream? _active;
     private byte[] _header = new byte[HeaderSize];
 
@@ -25,7 +27,8 @@ public sealed class FileIngestLog : IIngestLogStore
         public string Path { get; } = path;
         public long First { get; } = first;
         public long Last { get; set; }
-        public long Bytes { get; set; }
+        public long BytesField;
+        public long Bytes { get => Volatile.Read(ref BytesField); set => Volatile.Write(ref BytesField, value); }
     }
 
     public FileIngestLog(string directory, long segmentBytes = 64L << 20)
@@ -83,20 +86,33 @@ public sealed class FileIngestLog : IIngestLogStore
         }
         var path = System.IO.Path.Combine(_directory, $"{first:D20}.seg");
         _active = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
-        _segments.Add(new Segment(path, first) { Last = first - 1, Bytes = _active.Length });
+        lock (_segmentsGate) _segments.Add(new Segment(path, first) { Last = first - 1, Bytes = _active.Length });
         SyncDirectory();
     }
 
     public IEnumerable<(long Position, byte[] Payload)> ReadAfter(long after)
     {
         after = Math.Max(after, TrimmedThrough());
-        foreach (var segment in _segments.ToArray())
+        Segment[] segments;
+        lock (_segmentsGate) segments = _segments.ToArray();
+        foreach (var segment in segments)
         {
             if (segment.Last <= after) continue;
-            using var f = new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+            // Records complete at this moment (Bytes grows only after a record's fsync); later ones are not read.
+            var bytes = Volatile.Read(ref segment.BytesField);
+            FileStream f;
+            try
+            {
+                f = new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+            }
+            catch (FileNotFoundException)
+            {
+                continue; // trimmed whole meanwhile (every record in it is covered by saved state)
+            }
+            using var _ = f;
             var header = new byte[HeaderSize];
             long offset = 0;
-            while (offset + HeaderSize <= segment.Bytes)
+            while (offset + HeaderSize <= bytes)
             {
                 f.ReadExactly(header);
                 var length = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4));
@@ -124,7 +140,7 @@ public sealed class FileIngestLog : IIngestLogStore
         while (_segments.Count > 1 && _segments[0].Last <= upTo)
         {
             File.Delete(_segments[0].Path);
-            _segments.RemoveAt(0);
+            lock (_segmentsGate) _segments.RemoveAt(0);
         }
     }
 

@@ -1,6 +1,9 @@
 namespace AiOps.Server.Ingestion.Durability;
 
-/// <summary>Where the ingest log's records live. Used from one thread at a time.</summary>
+/// <summary>
+/// Where the ingest log's records live. Appended to and trimmed from one thread at a time; <see cref="ReadAfter"/> may
+/// run on another thread meanwhile (re-deliveries to entities that miss points).
+/// </summary>
 public interface IIngestLogStore : IDisposable
 {
     /// <summary>The highest position ever written (0 for a new log).</summary>

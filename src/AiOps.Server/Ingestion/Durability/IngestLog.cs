@@ -76,18 +76,28 @@ public sealed class IngestLog(
             publisher.UseLogDelivery(delivery, _partition);
             _background = Task.WhenAll(
                 Every(TimeSpan.FromSeconds(2), ct => _partitions.HeartbeatAsync([_partition, .. _recovering.Keys], ct)),
-                Every(TimeSpan.FromSeconds(10), ct => delivery.CheckQuietEntitiesAsync(TimeSpan.FromSeconds(45), ct)),
+                Every(_options.QuietEntityCheckPeriod, ct => delivery.CheckQuietEntitiesAsync(_options.QuietEntityAge, ct)),
                 Every(TimeSpan.FromSeconds(2), TakeOverAbandonedAsync));
             logger.LogInformation("Ingest log: partition {Partition} in PostgreSQL", _partition);
         }
         else
         {
             _store = new FileIngestLog(Path.Combine(deployment.Value.DataDirectory, "ingest-log"));
+            // Embedded: batches reach the entities through the in-process streams, which give a batch up when its
+            // delivery keeps failing. Each batch names the position sent before it; an entity missing that position
+            // refuses it and asks (GapHandler), and entities that stay behind what was sent to them are asked, so
+            // that the missing points are delivered again from this log by direct calls (LogDelivery). The log is
+            // never trimmed past them meanwhile: their entity's saved state does not cover them.
+            delivery.Use(_store, 0);
+            publisher.StampPreviousPositions();
+            checkpoints.GapHandler = (partition, kind, id, applied) => delivery.RepairAsync(kind, id, applied);
+            _background = Every(_options.QuietEntityCheckPeriod, ct => delivery.CheckQuietEntitiesAsync(_options.QuietEntityAge, ct));
         }
         // New positions start above the clock in microseconds: far more than the records a log writes per second, so
         // they stay above every position saved grain state holds even if the log file was deleted.
         _position = Math.Max(_store.LastPosition(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
         metrics.ObserveIngestLog(this);
+        metrics.ObserveRedeliveries(delivery);
 
         // Replay before taking anything new: an entity must see its logged points before later ones, and a point
         // logged later must not be applied first (its grain would then skip the replayed ones as already covered).
@@ -361,6 +371,7 @@ public sealed class IngestLog(
     /// <summary>After the grains' final save at a graceful stop: everything is covered, so the log is emptied.</summary>
     internal void TrimAfterStop()
     {
+        delivery.Stop(); // the silo is down: re-deliveries still retrying end here (the log keeps their points)
         if (_store is null) return;
         Trim();
         logger.LogInformation("Ingest log trimmed through {Position} of {Last} at stop", TrimmedThrough, Position);

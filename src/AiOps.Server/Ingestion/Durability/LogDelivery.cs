@@ -31,6 +31,14 @@ public sealed class LogDelivery(IClusterClient client, IngestCheckpoints checkpo
         Partition = partition;
     }
 
+    private readonly CancellationTokenSource _stopped = new();
+
+    /// <summary>
+    /// After the silo stopped: deliveries still retrying give up (their points stay in the log, which is not trimmed
+    /// past what an entity's saved state does not cover, and come again at the next start).
+    /// </summary>
+    public void Stop() => _stopped.Cancel();
+
     /// <summary>Delivers until the entity took it (answered events are never given up).</summary>
     public async Task DeliverAsync(EntityKind kind, string id, TelemetryBatch batch)
     {
@@ -51,6 +59,7 @@ public sealed class LogDelivery(IClusterClient client, IngestCheckpoints checkpo
             }
             catch (Exception ex)
             {
+                _stopped.Token.ThrowIfCancellationRequested();
                 // The grain's silo died and membership has not said so yet, or a timeout: same batch again (positions dedupe).
                 if (attempt % 10 == 0) logger.LogWarning(ex, "Delivery to {Kind}/{Id} still failing after {Attempt} attempts", kind, id, attempt);
                 await Task.Delay(delay);
@@ -102,6 +111,17 @@ public sealed class LogDelivery(IClusterClient client, IngestCheckpoints checkpo
             }
             catch (Exception ex)
             {
+                if (_stopped.IsCancellationRequested)
+                {
+                    foreach (var (_, (_, done)) in work) done.TrySetCanceled();
+                    lock (_gate)
+                    {
+                        foreach (var (_, (_, done)) in _repairs) done.TrySetCanceled();
+                        _repairs = [];
+                        _repairRun = null;
+                    }
+                    return;
+                }
                 logger.LogError(ex, "Repairing {Count} entities from the ingest log failed; tried again", work.Count);
                 lock (_gate)
                 {
