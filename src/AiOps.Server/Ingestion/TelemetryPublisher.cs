@@ -262,7 +262,12 @@ public sealed class TelemetryPublisher(
         catch (Exception) when (Acknowledgement == IngestionAck.Logged) { _provider = null; }
         var maxDelay = _ackOnBuffer ? _options.BufferedMaxFlushDelay : _options.MaxFlushDelay;
         logger.LogInformation("Ingestion answers requests {When}; events wait at most {MaxDelay} ms for their flush",
-            _ackOnBuffer ? "once buffered (in-memory streams)" : "once published to the streams", maxDelay.TotalMilliseconds);
+            Acknowledgement switch
+            {
+                IngestionAck.Logged => "once their events are in the ingest log",
+                IngestionAck.Buffered => "once buffered in memory (not durable)",
+                _ => "once published to the streams",
+            }, maxDelay.TotalMilliseconds);
         var lastFlush = DateTime.UtcNow;
         long requestsSeen = 0;
         while (!stoppingToken.IsCancellationRequested)

@@ -333,8 +333,18 @@ public sealed class IngestLog(
     private static byte[] GetArray(ArrayBufferWriter<byte> buffer) =>
         System.Runtime.InteropServices.MemoryMarshal.TryGetArray(buffer.WrittenMemory, out var segment) ? segment.Array! : buffer.WrittenMemory.ToArray();
 
-    /// <summary>On the writer thread: drops every record below what is not yet covered by saved state.</summary>
+    private readonly Lock _trimGate = new();
+
+    /// <summary>
+    /// Drops every record below what is not yet covered by saved state. On the writer thread, and at a graceful stop;
+    /// a host stopped twice at once (as a test host's disposal does) would otherwise trim twice at the same time.
+    /// </summary>
     private void Trim()
+    {
+        lock (_trimGate) TrimLocked();
+    }
+
+    private void TrimLocked()
     {
         var through = Position;
         if (publisher.LowestUnpublishedPosition() is { } unpublished) through = Math.Min(through, unpublished - 1);
