@@ -90,6 +90,9 @@ public sealed class EmbeddedDeliveryGapTests
                 because: "every acknowledged event is applied, the given-up batch included");
             await Task.Delay(500);
             Assert.Equal(30, await Applied(client)); // and none twice
+            // The re-delivery came from the ingest log and is counted where the README says.
+            Assert.True(server.Services.GetRequiredService<AiOps.Server.Ingestion.Durability.LogDelivery>().Repaired > 0);
+            Assert.Contains("aiops_ingest_log_redelivered_entities_total", await client.GetStringAsync("/metrics"));
         }
 
         await using var again = Server(data);
