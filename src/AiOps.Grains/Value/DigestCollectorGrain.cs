@@ -10,6 +10,10 @@ public interface IDigestCollectorGrain : IGrainWithIntegerKey
 {
     [Alias("Submit")]
     Task SubmitAsync(EntityDigest digest);
+
+    /// <summary>Forwards what it holds to the value grain now (a graceful stop, before the value grain saves).</summary>
+    [Alias("Flush")]
+    Task FlushNowAsync();
 }
 
 /// <summary>
@@ -44,6 +48,8 @@ public sealed class DigestCollectorGrain(ILogger<DigestCollectorGrain> logger) :
                 _pending.Count, reason.ReasonCode, ex.Message);
         }
     }
+
+    public Task FlushNowAsync() => FlushAsync(CancellationToken.None);
 
     public Task SubmitAsync(EntityDigest digest)
     {

@@ -45,6 +45,9 @@ public sealed class ShutdownDrainService(
                 await client.GetEntity(kind, stat.GrainId.Key.ToString()!).FlushAsync();
                 Interlocked.Increment(ref flushed);
             });
+            // Digests the entities handed this silo's collector at their last tick (a flush reports only what changed
+            // since): forwarded now, while the value grain is still there, not at the collector's deactivation.
+            await client.GetGrain<AiOps.Grains.Value.IDigestCollectorGrain>(0).FlushNowAsync();
             await client.GetGrain<IValueGrain>(IValueGrain.DefaultKey).FlushAsync();
             logger.LogInformation("Saved {Count} entity grains before stopping", flushed);
         }
