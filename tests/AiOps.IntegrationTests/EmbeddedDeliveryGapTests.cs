@@ -16,6 +16,7 @@ namespace AiOps.IntegrationTests;
 /// The failure is injected by a grain call filter the test host adds: stream deliveries to one entity throw while
 /// the fault is on; nothing else in the server is changed.
 /// </summary>
+[Collection(AloneCollection.Name)] // asserts on its server's /metrics
 public sealed class EmbeddedDeliveryGapTests
 {
     private const string Entity = "p-gap";

@@ -9,6 +9,7 @@ using static AiOps.IntegrationTests.Otlp.OtlpJson;
 namespace AiOps.IntegrationTests.Otlp;
 
 /// <summary>OTLP/JSON payloads in the shape of the specification's examples, the partial-success reply, bad input and keys.</summary>
+[Collection(AloneCollection.Name)] // one test reads aiops_otlp_cardinality_dropped_total from its server's /metrics
 public sealed class OtlpHttpTests(OtlpServerFixture fixture) : IClassFixture<OtlpServerFixture>
 {
     private readonly OtlpServer _server = fixture.Server;
