@@ -77,7 +77,7 @@ public static class IngestBench
         await Send(http, "/bench/noop", warmup, clients);
         Console.WriteLine("done");
         long applied = warmup.Length * (long)batch;
-        await WaitApplied(server.Client, "e", entities, applied, TimeSpan.FromMinutes(2));
+        await WaitApplied(server.Client, "e", entities, applied, TimeSpan.FromMinutes(2), server.Services);
 
         // Rounds alternate the baseline (parse only) and the real path on fresh payloads, so that JIT tiering,
         // background work and machine noise affect both; the ratio of the medians is the figure.
@@ -118,7 +118,7 @@ public static class IngestBench
             latencies = await Send(http, "/api/v1/telemetry", payloads, clients);
             var acceptedSeconds = sw.Elapsed.TotalSeconds;
             applied += (long)requests * batch;
-            await WaitApplied(server.Client, "e", entities, applied, TimeSpan.FromMinutes(5));
+            await WaitApplied(server.Client, "e", entities, applied, TimeSpan.FromMinutes(5), server.Services);
             var e2eSeconds = sw.Elapsed.TotalSeconds;
             sampling.Cancel();
             await sampler2;
@@ -221,7 +221,7 @@ public static class IngestBench
         return latencies;
     }
 
-    internal static async Task WaitApplied(IClusterClient client, string prefix, int entities, long expected, TimeSpan timeout)
+    internal static async Task WaitApplied(IClusterClient client, string prefix, int entities, long expected, TimeSpan timeout, IServiceProvider? services = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         long applied = 0;
@@ -242,7 +242,37 @@ public static class IngestBench
         var short_ = counts.Select((c, e) => (Entity: e, Missing: share - c)).Where(x => x.Missing != 0).ToList();
         throw new TimeoutException($"only {applied} of {expected} events applied; {short_.Count} entities off their share of {share}: "
             + string.Join(", ", short_.Take(20).Select(x => $"{prefix}-{x.Entity} missing {x.Missing}"))
-            + $"; stream batches given up {AiOps.Server.Streaming.LoggingStreamFailureHandler.Total}");
+            + $"; stream batches given up {AiOps.Server.Streaming.LoggingStreamFailureHandler.Total}"
+            + (services is null || short_.Count == 0 ? "" : await ServerStateAsync(client, services, prefix, short_[0].Entity)));
+    }
+
+    /// <summary>Where the missing events are: still in the publisher, sent but not applied, or applied positions without the points.</summary>
+    private static async Task<string> ServerStateAsync(IClusterClient client, IServiceProvider services, string prefix, int entity)
+    {
+        var kind = (entity % 3) switch { 0 => EntityKind.Pipeline, 1 => EntityKind.Model, _ => EntityKind.CostCenter };
+        var grain = client.GetEntity(kind, $"{prefix}-{entity}");
+        var summary = await grain.GetSummaryAsync();
+        var checkpoint = await grain.GetLogCheckpointAsync(0);
+        var publisher = (AiOps.Server.Ingestion.TelemetryPublisher?)services.GetService(typeof(AiOps.Server.Ingestion.TelemetryPublisher));
+        var checkpoints = (AiOps.Grains.Entities.IngestCheckpoints?)services.GetService(typeof(AiOps.Grains.Entities.IngestCheckpoints));
+        var log = (AiOps.Server.Ingestion.Durability.IngestLog?)services.GetService(typeof(AiOps.Server.Ingestion.Durability.IngestLog));
+        var delivery = (AiOps.Server.Ingestion.Durability.LogDelivery?)services.GetService(typeof(AiOps.Server.Ingestion.Durability.LogDelivery));
+        var progress = (AiOps.Grains.Entities.IngestionProgress?)services.GetService(typeof(AiOps.Grains.Entities.IngestionProgress));
+        // Which requests are missing: each request gives the entity one point at its own second.
+        var metric = kind switch { EntityKind.Pipeline => "rows.out", EntityKind.Model => "predictions", _ => "cost" };
+        var points = ((await grain.GetSeriesAsync(metric, SeriesResolution.Raw, 100_000))?.Points ?? []).OrderBy(p => p.Timestamp).ToList();
+        var gaps = new List<string>();
+        for (var i = 1; i < points.Count; i++)
+        {
+            var step = (points[i].Timestamp - points[i - 1].Timestamp).TotalSeconds;
+            if (step > 1.5) gaps.Add($"{points[i - 1].Timestamp:HH:mm:ss}..{points[i].Timestamp:HH:mm:ss} ({step - 1:F0} s missing)");
+        }
+        var series = points.Count == 0 ? "no raw points" : $"{points.Count} raw points {points[0].Timestamp:HH:mm:ss}..{points[^1].Timestamp:HH:mm:ss}, gaps: {(gaps.Count == 0 ? "none" : string.Join(", ", gaps.Take(10)))}";
+        return $"; {kind}/{prefix}-{entity}: {series}; applied {summary.EventsApplied}, duplicates dropped {summary.DuplicatesDropped}, log position held {checkpoint.Applied}, saved {checkpoint.Saved}"
+            + $"; publisher pending {publisher?.Pending}, lowest unpublished {publisher?.LowestUnpublishedPosition()}"
+            + $"; checkpoints: {checkpoints?.PendingEntities} entities pending, lowest unsaved {checkpoints?.LowestUnsaved(0)}"
+            + $"; log position {log?.Position}, trimmed through {log?.TrimmedThrough}; re-delivered entities {delivery?.Repaired}"
+            + $"; streams: published {progress?.Published}, consumed {progress?.Consumed}";
     }
 }
 
