@@ -69,6 +69,19 @@ public sealed class PostgresClusterTests
         Assert.Equal(1000, (double)value!["spendMonthToDate"]!);
         Assert.Equal(50, (int)value["costCenters"]!);
 
+        // Small requests for one entity from 32 producers at once, through both silos: each silo's log write takes
+        // several of them in one record (one position), and every one of them is applied (ConcurrentRequestsTests).
+        const int small = 300;
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, 32).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) is var i && i < small)
+                await (i % 2 == 0 ? a : b).Client.PostTelemetry(Event("pipeline", "p-busy", "rows.in", 1, eventId: $"busy-{i}"));
+        }));
+        var busy = await Eventually.Until(() => a.Client.GetJsonOrNull("/api/v1/pipelines/p-busy"),
+            j => j?["eventsApplied"]?.GetValue<long>() >= small, TimeSpan.FromSeconds(60), "every small request applied");
+        Assert.Equal(small, busy!["eventsApplied"]!.GetValue<long>());
+
         // Live feed across silos: an alert opened on either silo reaches the SSE clients of both, once each
         // (its own silo's feed is told in-process, the other's through the broadcast grain).
         using var feeds = new CancellationTokenSource(TimeSpan.FromSeconds(120));

@@ -96,7 +96,7 @@ public sealed class TelemetryPublisher(
             batch.Release();
             throw;
         }
-        lock (_gate) _ = Enqueue(batch, force: true);
+        _ = Enqueue(batch, force: true);
     }
 
     /// <summary>
@@ -127,16 +127,27 @@ public sealed class TelemetryPublisher(
     }
 
     /// <summary>
-    /// Takes a request already written to the ingest log (its <see cref="ParsedBatch.LogPosition"/> set), in log
-    /// order. Never refuses: the request has been answered. Room was waited for before the log write.
+    /// Takes the requests of one ingest-log record (their <see cref="ParsedBatch.LogPosition"/> set to the record's
+    /// position), in log order. Never refuses: the requests have been answered. Room was waited for before the log write.
     /// </summary>
-    public void EnqueueLogged(ParsedBatch batch)
+    /// <remarks>
+    /// A record's requests are taken together and published together (one flush, or one immediate publish): an entity
+    /// skips points at log positions its state already covers (a replay brings them again), so the points one record
+    /// holds for an entity must reach it in one batch. Taken one by one, a small request went out at once and the next
+    /// one of the same record for the same entity went with the following flush, and a flush could be taken while a
+    /// record was half handed over; the entity applied the first part and skipped the rest as covered.
+    /// </remarks>
+    public void EnqueueLoggedRecord(List<ParsedBatch> record)
     {
+        if (record.Count == 0) return;
+        TaskCompletionSource? now;
         lock (_gate)
         {
-            _unpublishedPositions[batch.LogPosition] = _unpublishedPositions.GetValueOrDefault(batch.LogPosition) + 1;
-            _ = Enqueue(batch, force: true);
+            foreach (var batch in record)
+                _unpublishedPositions[batch.LogPosition] = _unpublishedPositions.GetValueOrDefault(batch.LogPosition) + 1;
+            now = EnqueueLocked(record, force: true);
         }
+        if (now is not null) _ = PublishNowAsync(record, now);
     }
 
     /// <summary>The lowest log position of a request not yet handed to the streams, or null.</summary>
@@ -166,60 +177,86 @@ public sealed class TelemetryPublisher(
     /// <summary>Hands the batch to the group commit or publishes it at once; the task completes when it is on the streams.</summary>
     private Task Enqueue(ParsedBatch batch, bool force = false)
     {
-        TaskCompletionSource now;
+        List<ParsedBatch> group = [batch];
+        TaskCompletionSource? now;
+        Task flush;
         lock (_gate)
         {
-            if (!force && _buffered + _inFlight + batch.Accepted > _options.MaxPendingEvents)
-            {
-                var waiting = _buffered + _inFlight;
-                batch.Release();
-                throw new IngestionBusyException($"{waiting} events are waiting to be published; retry shortly.");
-            }
-            if (!CanPublishNow(batch))
-            {
-                _pending.Add(batch);
-                _pendingEntities += batch.Entities.Count;
-                _buffered += batch.Accepted;
-                _requestsBuffered++;
-                if (_buffered >= _options.FlushAtEvents && _wake.CurrentCount == 0)
-                {
-                    try { _wake.Release(); } catch (SemaphoreFullException) { }
-                }
-                return _flush.Task;
-            }
-            now = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            foreach (var key in batch.Entities) _immediate[key] = now.Task;
-            _immediateRunning.Add(now.Task);
-            _inFlight += batch.Accepted;
+            flush = _flush.Task;
+            now = EnqueueLocked(group, force);
         }
-        _ = PublishNowAsync(batch, now); // outside the gate; a flush that starts meanwhile waits for it
+        if (now is null) return flush;
+        _ = PublishNowAsync(group, now); // outside the gate; a flush that starts meanwhile waits for it
         return now.Task;
     }
 
-    /// <summary>Under the gate: may this request skip the group commit (see <see cref="IngestionOptions.ImmediatePublishMaxEvents"/>)?</summary>
-    private bool CanPublishNow(ParsedBatch batch)
+    /// <summary>
+    /// Under the gate: the requests go to the group commit together (null), or are to be published at once, together,
+    /// by the caller once it left the gate (the completion source to hand to <see cref="PublishNowAsync"/>).
+    /// </summary>
+    private TaskCompletionSource? EnqueueLocked(List<ParsedBatch> group, bool force)
     {
-        if (batch.Accepted > _options.ImmediatePublishMaxEvents || (_provider is null && _delivery is null)) return false;
+        var accepted = 0;
+        foreach (var batch in group) accepted += batch.Accepted;
+        if (!force && _buffered + _inFlight + accepted > _options.MaxPendingEvents)
+        {
+            var waiting = _buffered + _inFlight;
+            foreach (var batch in group) batch.Release();
+            throw new IngestionBusyException($"{waiting} events are waiting to be published; retry shortly.");
+        }
+        if (!CanPublishNow(group, accepted))
+        {
+            foreach (var batch in group)
+            {
+                _pending.Add(batch);
+                _pendingEntities += batch.Entities.Count;
+                _requestsBuffered++;
+            }
+            _buffered += accepted;
+            if (_buffered >= _options.FlushAtEvents && _wake.CurrentCount == 0)
+            {
+                try { _wake.Release(); } catch (SemaphoreFullException) { }
+            }
+            return null;
+        }
+        var now = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        foreach (var batch in group)
+            foreach (var key in batch.Entities) _immediate[key] = now.Task;
+        _immediateRunning.Add(now.Task);
+        _inFlight += accepted;
+        return now;
+    }
+
+    /// <summary>Under the gate: may these requests skip the group commit (see <see cref="IngestionOptions.ImmediatePublishMaxEvents"/>)?</summary>
+    private bool CanPublishNow(List<ParsedBatch> group, int accepted)
+    {
+        if (accepted > _options.ImmediatePublishMaxEvents || (_provider is null && _delivery is null)) return false;
         // Looking through the waiting requests costs a lookup each: past a bound, take the flush.
         if (_pending.Count + (_flushing?.Count ?? 0) > MaxRequestsToSearch) return false;
-        foreach (var key in batch.Entities)
+        foreach (var batch in group)
         {
-            if (_immediate.ContainsKey(key)) return false;
-            foreach (var p in _pending) if (p.Contains(key)) return false;
-            if (_flushing is not null) foreach (var p in _flushing) if (p.Contains(key)) return false;
+            foreach (var key in batch.Entities)
+            {
+                if (_immediate.ContainsKey(key)) return false;
+                foreach (var p in _pending) if (p.Contains(key)) return false;
+                if (_flushing is not null) foreach (var p in _flushing) if (p.Contains(key)) return false;
+            }
         }
         return true;
     }
 
-    private async Task PublishNowAsync(ParsedBatch batch, TaskCompletionSource done)
+    private async Task PublishNowAsync(List<ParsedBatch> group, TaskCompletionSource done)
     {
-        var (count, entities) = (batch.Accepted, batch.Entities.Count);
+        var count = 0;
+        foreach (var batch in group) count += batch.Accepted;
+        var entities = 0;
         try
         {
             progress.OnPublished(count);
-            var publishedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var batches = Merge(group);
+            entities = batches.Count;
             var tasks = new List<Task>(entities);
-            foreach (var (key, encoded) in Merge([batch]))
+            foreach (var (key, encoded) in batches)
             {
                 tasks.Add(PublishEntityAsync(key.Kind, key.Id, Track(key, encoded)));
             }
@@ -228,14 +265,14 @@ public sealed class TelemetryPublisher(
             lock (_gate)
             {
                 _inFlight -= count;
-                MarkPublished([batch]);
+                MarkPublished(group);
             }
-            batch.Release(); // encoded and published
+            foreach (var batch in group) batch.Release(); // encoded and published
             done.TrySetResult();
         }
         catch (Exception ex)
         {
-            batch.Release();
+            foreach (var batch in group) batch.Release();
             logger.LogError(ex, "Publishing {Count} events to {Entities} entity streams failed", count, entities);
             lock (_gate) _inFlight -= count;
             done.TrySetException(new IngestionBusyException("The telemetry streams did not accept the batch; retry (events carrying ids are deduplicated)."));
@@ -329,6 +366,7 @@ public sealed class TelemetryPublisher(
             _flushing = pending;
         }
 
+        var published = false;
         try
         {
             // Events published immediately were accepted before these: they go first.
@@ -344,6 +382,7 @@ public sealed class TelemetryPublisher(
             }
             await Task.WhenAll(tasks);
             metrics.Published(count, batches.Count);
+            published = true;
             flush.TrySetResult();
         }
         catch (Exception ex)
@@ -358,7 +397,8 @@ public sealed class TelemetryPublisher(
             {
                 _inFlight -= count;
                 _flushing = null;
-                MarkPublished(pending);
+                // Failed: their log positions stay unpublished, so the log keeps them and the next start replays them.
+                if (published) MarkPublished(pending);
                 room = _room;
                 _room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }

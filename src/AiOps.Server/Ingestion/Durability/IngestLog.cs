@@ -105,13 +105,17 @@ public sealed class IngestLog(
         long records = 0, events = 0;
         foreach (var (position, payload) in _store.ReadAfter(0))
         {
-            foreach (var batch in IngestLogCodec.Decode(payload))
+            // A record's requests are handed over together, as when they were written (see EnqueueLoggedRecord).
+            var record = IngestLogCodec.Decode(payload);
+            var recordEvents = 0;
+            foreach (var batch in record)
             {
                 batch.LogPosition = position;
-                events += batch.Accepted;
-                await publisher.WaitForRoomAsync(batch.Accepted, TimeSpan.MaxValue, cancellationToken);
-                publisher.EnqueueLogged(batch);
+                recordEvents += batch.Accepted;
             }
+            events += recordEvents;
+            await publisher.WaitForRoomAsync(recordEvents, TimeSpan.MaxValue, cancellationToken);
+            publisher.EnqueueLoggedRecord(record);
             records++;
         }
         Replayed = records;
@@ -310,12 +314,15 @@ public sealed class IngestLog(
             Interlocked.Add(ref s_events, events);
             Interlocked.Exchange(ref _position, position);
             lock (_gate) _queuedEvents -= events;
-            // Handed on in log order (this thread is the only one that does it), then answered.
+            // Handed on in log order (this thread is the only one that does it), the record's requests together, then
+            // answered. A list of its own: the publisher keeps it while it publishes.
+            var record = new List<ParsedBatch>(batches.Count);
             foreach (var batch in batches)
             {
                 batch.LogPosition = position;
-                publisher.EnqueueLogged(batch);
+                record.Add(batch);
             }
+            publisher.EnqueueLoggedRecord(record);
             foreach (var (_, done) in taken) done.TrySetResult();
         }
         catch (Exception ex)
