@@ -68,4 +68,20 @@ public sealed record AnomalyDetectorOptions
 
     /// <summary>Largest gap (in points) that is filled in when timestamps jump.</summary>
     public int MaxGapFill { get; init; } = 64;
+
+    /// <summary>
+    /// The contextual member (facts = a scalar code of the value; contexts = the previous one and two codes; raw score =
+    /// share of the facts the contexts did not predict): off, a member of the point view, or a view of its own.
+    /// </summary>
+    public ContextualMode Contextual { get; init; } = ContextualMode.Off;
+}
+
+/// <summary>Where the contextual member speaks in the combination (see docs/intelligence.md).</summary>
+public enum ContextualMode
+{
+    Off = 0,
+    /// <summary>With the residual and shape components: the stronger of them speaks for the point view.</summary>
+    PointView = 1,
+    /// <summary>A fourth view beside the point, seasonal and novelty views.</summary>
+    OwnView = 2,
 }
