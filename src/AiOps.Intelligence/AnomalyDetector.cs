@@ -72,7 +72,7 @@ public sealed class AnomalyDetector
         _shapeCoarse = _o.CoarseAggregation > 1 ? new ShapeModel(_o.WindowLength, _o.CoarseAggregation, _o.CalibrationHalfLife) : null;
         _calSeason = new TailCalibrator(_o.CalibrationHalfLife);
         _calNovelty = new TailCalibrator(_o.CalibrationHalfLife);
-        _context = _o.Contextual != ContextualMode.Off ? new ContextModel(_o.CalibrationHalfLife) : null;
+        _context = _o.Contextual != ContextualMode.Off ? new ContextModel(_o.CalibrationHalfLife, _o.ContextOrders) : null;
     }
 
     public AnomalyDetectorOptions Options => _o;
@@ -232,8 +232,9 @@ public sealed class AnomalyDetector
         double pointView = Math.Max(sR, Math.Max(sB, sB2));
         if (_o.Contextual == ContextualMode.PointView) pointView = Math.Max(pointView, sC);
         double contextView = _o.Contextual == ContextualMode.OwnView ? sC : 0;
+        double noveltyView = _o.Contextual == ContextualMode.NoveltyView ? Math.Max(sE, sC) : sE;
         double top = 0, second = 0;
-        foreach (var c in (ReadOnlySpan<double>)[pointView, sD, sE, contextView])
+        foreach (var c in (ReadOnlySpan<double>)[pointView, sD, noveltyView, contextView])
         {
             if (c > top) { second = top; top = c; }
             else if (c > second) second = c;
@@ -476,7 +477,9 @@ public sealed class AnomalyDetector
             // new range: the codes change meaning, so the contexts are re-learned from the history kept now
             // (on this thread: the points scored while an asynchronous training ran are included)
             var hist = Snapshot();
-            _context.Rebuild(model.Sorted[0], model.Sorted[^1], hist, seed: _context.Calibrator.EffectiveCount <= 0);
+            var sorted = model.Sorted;
+            int qi = (int)Math.Clamp(_o.ContextRangeQuantile * (sorted.Length - 1), 0, (sorted.Length - 1) / 2);
+            _context.Rebuild(sorted[qi], sorted[sorted.Length - 1 - qi], hist, seed: _context.Calibrator.EffectiveCount <= 0);
         }
     }
 

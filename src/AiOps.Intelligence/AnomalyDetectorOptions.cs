@@ -74,6 +74,15 @@ public sealed record AnomalyDetectorOptions
     /// share of the facts the contexts did not predict): off, a member of the point view, or a view of its own.
     /// </summary>
     public ContextualMode Contextual { get; init; } = ContextualMode.Off;
+
+    /// <summary>Context orders of the contextual member: 1 = the previous value's code only; 2 = also the pair of the previous two (mean of both).</summary>
+    public int ContextOrders { get; init; } = 2;
+
+    /// <summary>
+    /// Range of the contextual member's code: 0 = the minimum and maximum of the history kept; q &gt; 0 = its q and 1 − q
+    /// quantiles (one old spike then does not squeeze the bulk of the values into a few codes).
+    /// </summary>
+    public double ContextRangeQuantile { get; init; } = 0;
 }
 
 /// <summary>Where the contextual member speaks in the combination (see docs/intelligence.md).</summary>
@@ -84,4 +93,6 @@ public enum ContextualMode
     PointView = 1,
     /// <summary>A fourth view beside the point, seasonal and novelty views.</summary>
     OwnView = 2,
+    /// <summary>With the level's novelty: the stronger of the two speaks for the novelty view.</summary>
+    NoveltyView = 3,
 }

@@ -34,7 +34,14 @@ internal sealed class ContextModel
 
     public TailCalibrator Calibrator { get; }
 
-    public ContextModel(double halfLife) => Calibrator = new TailCalibrator(halfLife);
+    private readonly bool _order2Used;
+
+    public ContextModel(double halfLife, int orders = 2)
+    {
+        if (orders is < 1 or > 2) throw new ArgumentOutOfRangeException(nameof(orders), "context orders must be 1 or 2");
+        Calibrator = new TailCalibrator(halfLife);
+        _order2Used = orders == 2;
+    }
 
     /// <summary>True once a range is known (after the detector's first training).</summary>
     public bool Ready => _step > 0;
@@ -59,6 +66,7 @@ internal sealed class ContextModel
     {
         ulong facts = Mask(Code(x));
         double u1 = _prev1 < 0 ? 1 : Unpredicted(_order1[_prev1], facts);
+        if (!_order2Used) return u1;
         double u2 = _prev2 < 0 ? 1 : Unpredicted(_order2[_prev2 * Starts + _prev1], facts);
         return 0.5 * (u1 + u2);
     }
