@@ -83,6 +83,13 @@ public sealed record AnomalyDetectorOptions
     /// quantiles (one old spike then does not squeeze the bulk of the values into a few codes).
     /// </summary>
     public double ContextRangeQuantile { get; init; } = 0;
+
+    /// <summary>
+    /// Count as unpredicted only facts that have been seen before in some context: a value never seen at all (a new
+    /// level, a spike) is left to the novelty and residual views, and the member scores only known values in an unknown
+    /// context (what only a contextual detector sees).
+    /// </summary>
+    public bool ContextKnownFactsOnly { get; init; }
 }
 
 /// <summary>Where the contextual member speaks in the combination (see docs/intelligence.md).</summary>

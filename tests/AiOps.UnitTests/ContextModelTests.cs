@@ -67,6 +67,30 @@ public class ContextModelTests
     }
 
     [Fact]
+    public void KnownFactsOnlyLeavesNeverSeenValuesToTheOtherViews()
+    {
+        var m = new ContextModel(3000, orders: 2, knownFactsOnly: true);
+        m.Rebuild(0, 60, Repeat(5), seed: false);
+        Assert.Equal(0.0, m.Raw(0));     // the predicted continuation
+        Assert.Equal(1.0, m.Raw(45));    // a known value in an unknown context: every fact unpredicted
+        Assert.Equal(0.0, m.Raw(200));   // never seen at all (beyond the range): not this member's evidence
+        // code 43 (positions 43..50): 43..45 (from 45) and 48..50 (from 60) were seen, 46..47 never: 6 of 8 facts count
+        Assert.Equal(0.75, m.Raw(52.6), 9);
+    }
+
+    [Fact]
+    public void OrderOneOnlyIgnoresDirection()
+    {
+        double[] tri = [0, 10, 20, 30, 20, 10];
+        var h = new double[60];
+        for (int i = 0; i < h.Length; i++) h[i] = tri[i % tri.Length];
+        var m = new ContextModel(3000, orders: 1);
+        m.Rebuild(0, 30, h, seed: false);
+        Assert.Equal(0.0, m.Raw(20)); // 10 -> 20 was seen (on the way up)
+        Assert.Equal(1.0, m.Raw(30)); // 10 -> 30 never
+    }
+
+    [Fact]
     public void NothingIsLearnedBeforeARangeIsKnown()
     {
         var m = new ContextModel(3000);

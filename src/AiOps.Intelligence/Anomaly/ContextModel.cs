@@ -35,9 +35,12 @@ internal sealed class ContextModel
     public TailCalibrator Calibrator { get; }
 
     private readonly bool _order2Used;
+    private readonly bool _knownOnly;
+    private ulong _seen;                                   // every position learned so far (union of all masks)
 
-    public ContextModel(double halfLife, int orders = 2)
+    public ContextModel(double halfLife, int orders = 2, bool knownFactsOnly = false)
     {
+        _knownOnly = knownFactsOnly;
         if (orders is < 1 or > 2) throw new ArgumentOutOfRangeException(nameof(orders), "context orders must be 1 or 2");
         Calibrator = new TailCalibrator(halfLife);
         _order2Used = orders == 2;
@@ -65,6 +68,7 @@ internal sealed class ContextModel
     public double Raw(double x)
     {
         ulong facts = Mask(Code(x));
+        if (_knownOnly) facts &= _seen;
         double u1 = _prev1 < 0 ? 1 : Unpredicted(_order1[_prev1], facts);
         if (!_order2Used) return u1;
         double u2 = _prev2 < 0 ? 1 : Unpredicted(_order2[_prev2 * Starts + _prev1], facts);
@@ -77,6 +81,7 @@ internal sealed class ContextModel
         if (!Ready) return;
         int c = Code(x);
         ulong facts = Mask(c);
+        _seen |= facts;
         if (_prev1 >= 0)
         {
             _order1[_prev1] |= facts;
@@ -100,6 +105,7 @@ internal sealed class ContextModel
         _step = Math.Max(max - min, floor) / RangeSteps;
         Array.Clear(_order1);
         Array.Clear(_order2);
+        _seen = 0;
         _prev1 = _prev2 = -1;
         int half = history.Length / 2;
         for (int i = 0; i < history.Length; i++)
@@ -113,7 +119,7 @@ internal sealed class ContextModel
 
     public void Write(BinaryWriter w)
     {
-        w.Write(_lo); w.Write(_step); w.Write(_prev1); w.Write(_prev2);
+        w.Write(_lo); w.Write(_step); w.Write(_prev1); w.Write(_prev2); w.Write(_seen);
         foreach (var m in _order1) w.Write(m);
         int n = 0;
         foreach (var m in _order2) if (m != 0) n++;
@@ -128,7 +134,7 @@ internal sealed class ContextModel
 
     public void Read(BinaryReader r)
     {
-        _lo = r.ReadDouble(); _step = r.ReadDouble(); _prev1 = r.ReadInt32(); _prev2 = r.ReadInt32();
+        _lo = r.ReadDouble(); _step = r.ReadDouble(); _prev1 = r.ReadInt32(); _prev2 = r.ReadInt32(); _seen = r.ReadUInt64();
         for (int i = 0; i < _order1.Length; i++) _order1[i] = r.ReadUInt64();
         Array.Clear(_order2);
         int n = r.ReadInt32();
