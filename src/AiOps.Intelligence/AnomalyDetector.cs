@@ -72,7 +72,7 @@ public sealed class AnomalyDetector
         _shapeCoarse = _o.CoarseAggregation > 1 ? new ShapeModel(_o.WindowLength, _o.CoarseAggregation, _o.CalibrationHalfLife) : null;
         _calSeason = new TailCalibrator(_o.CalibrationHalfLife);
         _calNovelty = new TailCalibrator(_o.CalibrationHalfLife);
-        _context = _o.Contextual != ContextualMode.Off ? new ContextModel(_o.CalibrationHalfLife, _o.ContextOrders, _o.ContextKnownFactsOnly) : null;
+        _context = _o.Contextual != ContextualMode.Off ? new ContextModel(_o.CalibrationHalfLife, _o.ContextOrders, _o.ContextKnownFactsOnly, _o.ContextCoarseFacts) : null;
     }
 
     public AnomalyDetectorOptions Options => _o;

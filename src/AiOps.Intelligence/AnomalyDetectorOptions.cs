@@ -90,6 +90,13 @@ public sealed record AnomalyDetectorOptions
     /// context (what only a contextual detector sees).
     /// </summary>
     public bool ContextKnownFactsOnly { get; init; }
+
+    /// <summary>
+    /// Add coarse facts (steps of an eighth of the range: one code width is the whole range), predicted by the order-1
+    /// context: a point is fully unpredicted only when it is far from everything that followed its context, which gives
+    /// the raw score a longer tail than the share of fine facts alone.
+    /// </summary>
+    public bool ContextCoarseFacts { get; init; }
 }
 
 /// <summary>Where the contextual member speaks in the combination (see docs/intelligence.md).</summary>

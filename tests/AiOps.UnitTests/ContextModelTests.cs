@@ -91,6 +91,20 @@ public class ContextModelTests
     }
 
     [Fact]
+    public void CoarseFactsGiveFarJumpsTheHigherScore()
+    {
+        var m = new ContextModel(3000, orders: 1, coarseFacts: true);
+        m.Rebuild(0, 60, Repeat(5), seed: false);
+        Assert.Equal(0.0, m.Raw(0));             // predicted at both resolutions
+        // 10 (fine code 14, coarse 25) after 5: fine facts all unpredicted (0 sets 8..15 -> 14, 15 shared: 6 of 8),
+        // coarse facts shared with 0 (coarse 24: 24..31) -> 1 of 8
+        Assert.Equal((0.75 + 0.125) / 2, m.Raw(10), 9);
+        // a full range beyond everything that followed: unpredicted at both resolutions
+        Assert.Equal(1.0, m.Raw(130));
+        Assert.True(m.Raw(45) < m.Raw(130), "a far jump scores higher than a nearer novel one");
+    }
+
+    [Fact]
     public void NothingIsLearnedBeforeARangeIsKnown()
     {
         var m = new ContextModel(3000);
@@ -112,17 +126,22 @@ public class ContextModelTests
         Assert.True(m.Calibrator.Surprise(1.0) > 1, "a score never seen is surprising against a seeded calibrator");
     }
 
-    [Fact]
-    public void StateRoundTripsThroughSerialization()
+    [Theory]
+    [InlineData(2, false, false)]
+    [InlineData(1, true, true)]
+    [InlineData(2, true, true)]
+    public void StateRoundTripsThroughSerialization(int orders, bool knownOnly, bool coarse)
     {
-        var m = Learned(4);
+        var m = new ContextModel(3000, orders, knownOnly, coarse);
+        m.Rebuild(0, 60, Repeat(4), seed: false);
         m.Learn(45); m.Learn(3); // some novel transitions
         foreach (var x in new double[] { 0.5, 0.9, 0.0, 1.0 }) m.Calibrator.Add(x);
         using var ms = new MemoryStream();
         using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) m.Write(w);
         ms.Position = 0;
-        var copy = new ContextModel(3000);
-        using (var r = new BinaryReader(ms)) copy.Read(r);
+        var copy = new ContextModel(3000, orders, knownOnly, coarse);
+        using (var r = new BinaryReader(ms, System.Text.Encoding.UTF8, leaveOpen: true)) copy.Read(r);
+        Assert.Equal(ms.Length, ms.Position); // everything written was read
         Assert.True(copy.Ready);
         var rng = new Random(7);
         for (int i = 0; i < 200; i++)

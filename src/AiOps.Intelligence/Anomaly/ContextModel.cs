@@ -38,9 +38,18 @@ internal sealed class ContextModel
     private readonly bool _knownOnly;
     private ulong _seen;                                   // every position learned so far (union of all masks)
 
-    public ContextModel(double halfLife, int orders = 2, bool knownFactsOnly = false)
+    // optional coarse facts: the same kind of code with steps of an eighth of the known range, so one code width = the
+    // whole known range: so a coarse fact is unpredicted only when the value is about a range or more away from everything that
+    // followed its context; predicted by the order-1 context (57 more words)
+    private const int CoarseFactor = RangeSteps / Width;   // 5 fine steps per coarse step
+    private const int CoarseOffset = (Starts - 1 - Width) / 2;             // known range at coarse codes 24..32: 3 ranges of margin each side
+    private readonly ulong[]? _order1Coarse;
+    private ulong _seenCoarse;
+
+    public ContextModel(double halfLife, int orders = 2, bool knownFactsOnly = false, bool coarseFacts = false)
     {
         _knownOnly = knownFactsOnly;
+        _order1Coarse = coarseFacts ? new ulong[Starts] : null;
         if (orders is < 1 or > 2) throw new ArgumentOutOfRangeException(nameof(orders), "context orders must be 1 or 2");
         Calibrator = new TailCalibrator(halfLife);
         _order2Used = orders == 2;
@@ -49,7 +58,15 @@ internal sealed class ContextModel
     /// <summary>True once a range is known (after the detector's first training).</summary>
     public bool Ready => _step > 0;
 
-    public static int EstimatedBytes => (Starts + Starts * Starts) * 8 + 2 * 24 + Positions * 4 + 64 + 48;
+    public static int EstimatedBytes => (2 * Starts + Starts * Starts) * 8 + 3 * 24 + Positions * 4 + 64 + 64;
+
+    /// <summary>Coarse code of a value (steps of <see cref="CoarseFactor"/> fine steps).</summary>
+    public int CoarseCode(double x)
+    {
+        double r = (x - _lo) / _step;
+        if (double.IsNaN(r)) return CoarseOffset;
+        return (int)Math.Clamp(Math.Floor(r / CoarseFactor) + CoarseOffset, 0, Starts - 1);
+    }
 
     /// <summary>Code (first active position) of a value.</summary>
     public int Code(double x)
@@ -70,9 +87,21 @@ internal sealed class ContextModel
         ulong facts = Mask(Code(x));
         if (_knownOnly) facts &= _seen;
         double u1 = _prev1 < 0 ? 1 : Unpredicted(_order1[_prev1], facts);
-        if (!_order2Used) return u1;
-        double u2 = _prev2 < 0 ? 1 : Unpredicted(_order2[_prev2 * Starts + _prev1], facts);
-        return 0.5 * (u1 + u2);
+        double sum = u1;
+        int terms = 1;
+        if (_order2Used)
+        {
+            sum += _prev2 < 0 ? 1 : Unpredicted(_order2[_prev2 * Starts + _prev1], facts);
+            terms++;
+        }
+        if (_order1Coarse is not null)
+        {
+            ulong coarse = Mask(CoarseCode(x));
+            if (_knownOnly) coarse &= _seenCoarse;
+            sum += _prev1 < 0 ? 1 : Unpredicted(_order1Coarse[_prev1], coarse);
+            terms++;
+        }
+        return sum / terms;
     }
 
     /// <summary>Learns <paramref name="x"/> as following the current contexts.</summary>
@@ -82,9 +111,12 @@ internal sealed class ContextModel
         int c = Code(x);
         ulong facts = Mask(c);
         _seen |= facts;
+        ulong coarse = _order1Coarse is null ? 0 : Mask(CoarseCode(x));
+        _seenCoarse |= coarse;
         if (_prev1 >= 0)
         {
             _order1[_prev1] |= facts;
+            if (_order1Coarse is not null) _order1Coarse[_prev1] |= coarse;
             if (_prev2 >= 0) _order2[_prev2 * Starts + _prev1] |= facts;
         }
         _prev2 = _prev1;
@@ -106,6 +138,8 @@ internal sealed class ContextModel
         Array.Clear(_order1);
         Array.Clear(_order2);
         _seen = 0;
+        _seenCoarse = 0;
+        if (_order1Coarse is not null) Array.Clear(_order1Coarse);
         _prev1 = _prev2 = -1;
         int half = history.Length / 2;
         for (int i = 0; i < history.Length; i++)
@@ -120,6 +154,11 @@ internal sealed class ContextModel
     public void Write(BinaryWriter w)
     {
         w.Write(_lo); w.Write(_step); w.Write(_prev1); w.Write(_prev2); w.Write(_seen);
+        if (_order1Coarse is not null)
+        {
+            w.Write(_seenCoarse);
+            foreach (var m in _order1Coarse) w.Write(m);
+        }
         foreach (var m in _order1) w.Write(m);
         int n = 0;
         foreach (var m in _order2) if (m != 0) n++;
@@ -135,6 +174,11 @@ internal sealed class ContextModel
     public void Read(BinaryReader r)
     {
         _lo = r.ReadDouble(); _step = r.ReadDouble(); _prev1 = r.ReadInt32(); _prev2 = r.ReadInt32(); _seen = r.ReadUInt64();
+        if (_order1Coarse is not null)
+        {
+            _seenCoarse = r.ReadUInt64();
+            for (int i = 0; i < _order1Coarse.Length; i++) _order1Coarse[i] = r.ReadUInt64();
+        }
         for (int i = 0; i < _order1.Length; i++) _order1[i] = r.ReadUInt64();
         Array.Clear(_order2);
         int n = r.ReadInt32();
