@@ -120,7 +120,7 @@ public sealed class AnomalyDetector
         _buf.Length * 8 + 24 + _firstIntervals.Length * 8 + 24
         + _calResidual.EstimatedBytes + _calSeason.EstimatedBytes + _calNovelty.EstimatedBytes
         + _shapeFine.EstimatedBytes + (_shapeCoarse?.EstimatedBytes ?? 0) + (_sorted?.Length ?? 0) * 4 + 24 + 200
-        + (_context is null ? 0 : ContextModel.EstimatedBytes);
+        + (_context?.EstimatedBytes ?? 0);
 
     private int Available => (int)Math.Min(_count, _buf.Length);
 

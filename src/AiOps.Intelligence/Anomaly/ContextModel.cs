@@ -58,7 +58,7 @@ internal sealed class ContextModel
     /// <summary>True once a range is known (after the detector's first training).</summary>
     public bool Ready => _step > 0;
 
-    public static int EstimatedBytes => (2 * Starts + Starts * Starts) * 8 + 3 * 24 + Positions * 4 + 64 + 64;
+    public int EstimatedBytes => (Starts + Starts * Starts + (_order1Coarse?.Length ?? 0)) * 8 + 3 * 24 + Calibrator.EstimatedBytes + 64;
 
     /// <summary>Coarse code of a value (steps of <see cref="CoarseFactor"/> fine steps).</summary>
     public int CoarseCode(double x)
