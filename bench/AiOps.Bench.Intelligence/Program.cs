@@ -4,13 +4,24 @@ using AiOps.Intelligence;
 
 // Benchmark of the intelligence layer: per-point scoring cost, memory, training cost, forecast latency.
 // usage: dotnet run -c Release --project bench/AiOps.Bench.Intelligence -- [NAB_DATA_DIR] [section]
-//        section: all (default) | detect | forecast
+//        section: all (default) | detect | forecast | detect-contextual (the detector without and with the contextual member, same run)
 var nabDir = args.Length > 0 ? args[0] : "../shared/data/nab-dev/data";
 var section = args.Length > 1 ? args[1] : "all";
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 Thread.CurrentThread.CurrentCulture = CultureInfo.InvariantCulture;
 
-if (section is "all" or "detect") BenchDetector(nabDir);
+if (section is "all" or "detect") BenchDetector(nabDir, new AnomalyDetectorOptions());
+if (section is "detect-contextual")
+{
+    // alternated twice: the first pass also pays for JIT tiering and ML.NET's start-up
+    for (int round = 1; round <= 2; round++)
+    {
+        Console.WriteLine($"-- round {round}: default options");
+        BenchDetector(nabDir, new AnomalyDetectorOptions());
+        Console.WriteLine($"-- round {round}: Contextual=PointView");
+        BenchDetector(nabDir, new AnomalyDetectorOptions { Contextual = ContextualMode.PointView });
+    }
+}
 if (section is "all" or "forecast") BenchForecaster();
 return 0;
 
@@ -27,7 +38,7 @@ static List<(DateTime T, double V)> ReadSeries(string path)
     return list;
 }
 
-static void BenchDetector(string nabDir)
+static void BenchDetector(string nabDir, AnomalyDetectorOptions options)
 {
     var files = Directory.EnumerateFiles(nabDir, "*.csv", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
     if (files.Count == 0) { Console.WriteLine($"no NAB files under {nabDir}"); return; }
@@ -35,7 +46,7 @@ static void BenchDetector(string nabDir)
     long points = data.Sum(d => d.Count);
 
     // warm-up (JIT, ML.NET static init) on one file
-    { var d = new AnomalyDetector(); foreach (var (t, v) in data[0]) d.Score(t, v); }
+    { var d = new AnomalyDetector(options); foreach (var (t, v) in data[0]) d.Score(t, v); }
 
     // 1) AnomalyDetector, single thread, whole corpus
     AnomalyDetector.ResetDiagnostics();
@@ -44,7 +55,7 @@ static void BenchDetector(string nabDir)
     int maxBytes = 0, maxSer = 0; long sumSer = 0;
     foreach (var series in data)
     {
-        var d = new AnomalyDetector();
+        var d = new AnomalyDetector(options);
         foreach (var (t, v) in series) d.Score(t, v);
         maxBytes = Math.Max(maxBytes, d.EstimatedBytes);
         var bytes = d.Serialize();
@@ -66,7 +77,7 @@ static void BenchDetector(string nabDir)
         var keep = new List<AnomalyDetector>();
         for (int k = 0; k < 100; k++)
         {
-            var d = new AnomalyDetector();
+            var d = new AnomalyDetector(options);
             foreach (var (t, v) in longest.Take(3000)) d.Score(t, v);
             keep.Add(d);
         }
@@ -79,7 +90,7 @@ static void BenchDetector(string nabDir)
     {
         var s = data.OrderByDescending(d => d.Count).First().Take(2000).ToList();
         AnomalyDetector.ResetDiagnostics();
-        var d = new AnomalyDetector();
+        var d = new AnomalyDetector(options);
         foreach (var (t, v) in s) d.Score(t, v);
         Console.WriteLine($"detector  2,000-point series: {AnomalyDetector.TrainCount} trainings, {AnomalyDetector.TrainTime.TotalMilliseconds:F1} ms in total");
     }

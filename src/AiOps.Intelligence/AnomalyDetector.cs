@@ -43,6 +43,7 @@ public sealed class AnomalyDetector
     private readonly TailCalibrator _calResidual;
     private readonly ShapeModel _shapeFine;   // PCA on windows of raw points
     private readonly ShapeModel? _shapeCoarse; // PCA on windows of block means (longer time scale)
+    private readonly ContextModel? _context;   // contextual member (facts and contexts); null = off
     private long _sinceTrain;
     private double _peak;          // decaying peak surprise (suppression)
     private double _ewSurprise = double.NaN; // EW mean of the combined surprise (evidence accumulation)
@@ -71,6 +72,7 @@ public sealed class AnomalyDetector
         _shapeCoarse = _o.CoarseAggregation > 1 ? new ShapeModel(_o.WindowLength, _o.CoarseAggregation, _o.CalibrationHalfLife) : null;
         _calSeason = new TailCalibrator(_o.CalibrationHalfLife);
         _calNovelty = new TailCalibrator(_o.CalibrationHalfLife);
+        _context = _o.Contextual != ContextualMode.Off ? new ContextModel(_o.CalibrationHalfLife, _o.ContextOrders, _o.ContextKnownFactsOnly, _o.ContextCoarseFacts) : null;
     }
 
     public AnomalyDetectorOptions Options => _o;
@@ -117,7 +119,8 @@ public sealed class AnomalyDetector
     public int EstimatedBytes =>
         _buf.Length * 8 + 24 + _firstIntervals.Length * 8 + 24
         + _calResidual.EstimatedBytes + _calSeason.EstimatedBytes + _calNovelty.EstimatedBytes
-        + _shapeFine.EstimatedBytes + (_shapeCoarse?.EstimatedBytes ?? 0) + (_sorted?.Length ?? 0) * 4 + 24 + 200;
+        + _shapeFine.EstimatedBytes + (_shapeCoarse?.EstimatedBytes ?? 0) + (_sorted?.Length ?? 0) * 4 + 24 + 200
+        + (_context?.EstimatedBytes ?? 0);
 
     private int Available => (int)Math.Min(_count, _buf.Length);
 
@@ -213,14 +216,25 @@ public sealed class AnomalyDetector
             sB2 = _shapeCoarse.Calibrator.Surprise(zB2);
         }
 
-        LastSurprises = new ComponentSurprises(sR, Math.Max(sB, sB2), sD, sE);
+        // ---- contextual member: share of the point's facts its recent contexts did not predict
+        double zC = -1, sC = 0;
+        if (_context is { Ready: true })
+        {
+            zC = _context.Raw(value);
+            sC = _context.Calibrator.Surprise(zC);
+        }
+
+        LastSurprises = new ComponentSurprises(sR, Math.Max(sB, sB2), sD, sE, sC);
         // ---- combine. The residual and the shape model both look at the point itself (a spike is a large residual and a badly
         // reconstructed window at once): they are one view, and the stronger of the two speaks for it. The views of
         // different things (the point, the seasonal deviation, the level's novelty) combine as the strongest plus a
         // share of the second: agreement between different views counts more.
         double pointView = Math.Max(sR, Math.Max(sB, sB2));
+        if (_o.Contextual == ContextualMode.PointView) pointView = Math.Max(pointView, sC);
+        double contextView = _o.Contextual == ContextualMode.OwnView ? sC : 0;
+        double noveltyView = _o.Contextual == ContextualMode.NoveltyView ? Math.Max(sE, sC) : sE;
         double top = 0, second = 0;
-        foreach (var c in (ReadOnlySpan<double>)[pointView, sD, sE])
+        foreach (var c in (ReadOnlySpan<double>)[pointView, sD, noveltyView, contextView])
         {
             if (c > top) { second = top; top = c; }
             else if (c > second) second = c;
@@ -235,6 +249,7 @@ public sealed class AnomalyDetector
             if (zB2 >= 0) _shapeCoarse!.Calibrator.Add(zB2);
             if (hasSeason) _calSeason.Add(zD);
             if (zE >= 0) _calNovelty.Add(zE);
+            if (zC >= 0) _context!.Calibrator.Add(zC);
         }
         double clipped = Winsor(e, _absResidual, 4, floor);
         if (double.IsNaN(_absResidual)) _absResidual = e;
@@ -248,6 +263,7 @@ public sealed class AnomalyDetector
         _levelMax = Math.Max(_levelMax, shortNext);
         _levelMin = Math.Min(_levelMin, shortNext);
         Append(value);
+        _context?.Learn(value);
         _scored++;
         _sinceTrain++;
         bool trained = _shapeFine.Ready;
@@ -369,7 +385,11 @@ public sealed class AnomalyDetector
         bool line = !seasonal && double.IsFinite(value);
         double last = Back(1);
         for (int i = 0; i < fill; i++)
-            Append(seasonal ? Back(_period) : line ? last + (value - last) * (i + 1) / (fill + 1) : last);
+        {
+            double v = seasonal ? Back(_period) : line ? last + (value - last) * (i + 1) / (fill + 1) : last;
+            Append(v);
+            _context?.Learn(v); // filled points are learned from, never scored
+        }
     }
 
     private void Retrain()
@@ -452,6 +472,15 @@ public sealed class AnomalyDetector
         _spread = model.Spread;
         if (model.Fine is not null) _shapeFine.Install(model.Fine);
         if (model.Coarse is not null) _shapeCoarse!.Install(model.Coarse);
+        if (_context is not null && model.Sorted.Length > 0)
+        {
+            // new range: the codes change meaning, so the contexts are re-learned from the history kept now
+            // (on this thread: the points scored while an asynchronous training ran are included)
+            var hist = Snapshot();
+            var sorted = model.Sorted;
+            int qi = (int)Math.Clamp(_o.ContextRangeQuantile * (sorted.Length - 1), 0, (sorted.Length - 1) / 2);
+            _context.Rebuild(sorted[qi], sorted[sorted.Length - 1 - qi], hist, seed: _context.Calibrator.EffectiveCount <= 0);
+        }
     }
 
     /// <summary>Serialises buffers, calibration and model to a compact byte array.</summary>
@@ -474,6 +503,7 @@ public sealed class AnomalyDetector
             _calResidual.Write(w); _calSeason.Write(w); _calNovelty.Write(w);
             _shapeFine.Write(w);
             _shapeCoarse?.Write(w);
+            _context?.Write(w);
             w.Write(_sorted?.Length ?? 0);
             if (_sorted is not null) foreach (var f in _sorted) w.Write(f);
             w.Write(_spread);
@@ -501,6 +531,7 @@ public sealed class AnomalyDetector
         d._calResidual.Read(r); d._calSeason.Read(r); d._calNovelty.Read(r);
         d._shapeFine.Read(r);
         d._shapeCoarse?.Read(r);
+        d._context?.Read(r);
         int ns = r.ReadInt32();
         if (ns > 0)
         {
@@ -513,4 +544,4 @@ public sealed class AnomalyDetector
 }
 
 /// <summary>Surprise (-log10 tail probability) of each detector component for one point.</summary>
-public readonly record struct ComponentSurprises(double Residual, double Shape, double Seasonal, double Novelty);
+public readonly record struct ComponentSurprises(double Residual, double Shape, double Seasonal, double Novelty, double Context = 0);

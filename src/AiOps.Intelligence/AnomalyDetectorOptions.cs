@@ -68,4 +68,45 @@ public sealed record AnomalyDetectorOptions
 
     /// <summary>Largest gap (in points) that is filled in when timestamps jump.</summary>
     public int MaxGapFill { get; init; } = 64;
+
+    /// <summary>
+    /// The contextual member (facts = a scalar code of the value; contexts = the previous one and two codes; raw score =
+    /// share of the facts the contexts did not predict): off, a member of the point view, or a view of its own.
+    /// </summary>
+    public ContextualMode Contextual { get; init; } = ContextualMode.Off;
+
+    /// <summary>Context orders of the contextual member: 1 = the previous value's code only; 2 = also the pair of the previous two (mean of both).</summary>
+    public int ContextOrders { get; init; } = 2;
+
+    /// <summary>
+    /// Range of the contextual member's code: 0 = the minimum and maximum of the history kept; q &gt; 0 = its q and 1 − q
+    /// quantiles (one old spike then does not squeeze the bulk of the values into a few codes).
+    /// </summary>
+    public double ContextRangeQuantile { get; init; } = 0;
+
+    /// <summary>
+    /// Count as unpredicted only facts that have been seen before in some context: a value never seen at all (a new
+    /// level, a spike) is left to the novelty and residual views, and the member scores only known values in an unknown
+    /// context (what only a contextual detector sees).
+    /// </summary>
+    public bool ContextKnownFactsOnly { get; init; }
+
+    /// <summary>
+    /// Add coarse facts (steps of an eighth of the range: one code width is the whole range), predicted by the order-1
+    /// context: a point is fully unpredicted only when it is far from everything that followed its context, which gives
+    /// the raw score a longer tail than the share of fine facts alone.
+    /// </summary>
+    public bool ContextCoarseFacts { get; init; }
+}
+
+/// <summary>Where the contextual member speaks in the combination (see docs/intelligence.md).</summary>
+public enum ContextualMode
+{
+    Off = 0,
+    /// <summary>With the residual and shape components: the stronger of them speaks for the point view.</summary>
+    PointView = 1,
+    /// <summary>A fourth view beside the point, seasonal and novelty views.</summary>
+    OwnView = 2,
+    /// <summary>With the level's novelty: the stronger of the two speaks for the novelty view.</summary>
+    NoveltyView = 3,
 }

@@ -120,13 +120,13 @@ public static class DetectCommand
         var dir = Path.GetDirectoryName(Path.GetFullPath(output));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         var sb = new System.Text.StringBuilder(rows.Count * 40);
-        sb.Append(debug is null ? "timestamp,value,anomaly_score\n" : "timestamp,value,anomaly_score,s_residual,s_shape,s_seasonal,s_novelty\n");
+        sb.Append(debug is null ? "timestamp,value,anomaly_score\n" : "timestamp,value,anomaly_score,s_residual,s_shape,s_seasonal,s_novelty,s_context\n");
         var inv = CultureInfo.InvariantCulture;
         for (int i = 0; i < rows.Count; i++)
         {
             sb.Append(CsvText.Cell(rows[i].RawTimestamp)).Append(',').Append(CsvText.Cell(rows[i].RawValue)).Append(',').Append(scores[i].ToString("0.######", inv));
             if (debug is not null)
-                sb.Append(string.Create(inv, $",{debug[i].Residual:F2},{debug[i].Shape:F2},{debug[i].Seasonal:F2},{debug[i].Novelty:F2}"));
+                sb.Append(string.Create(inv, $",{debug[i].Residual:F2},{debug[i].Shape:F2},{debug[i].Seasonal:F2},{debug[i].Novelty:F2},{debug[i].Context:F2}"));
             sb.Append('\n');
         }
         await File.WriteAllTextAsync(output, sb.ToString(), ct);
