@@ -44,6 +44,26 @@ public sealed class ConcurrentRequestsTests
     }
 
     [Fact]
+    public async Task SmallConcurrentRequestsOverAFewEntitiesAreAllApplied()
+    {
+        // A record then holds requests that share an entity (they go out together) next to ones that share none with the
+        // rest of the record (those may go out at once on their own).
+        const int requests = 600, entities = 5;
+        await using var server = new AiOpsAppFactory();
+        var client = server.CreateClient();
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, 32).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) is var i && i < requests)
+                await client.PostTelemetry(Event("costcenter", $"cc-{i % entities}", "cost", 1, eventId: $"e-{i}"));
+        }));
+        async Task<long> Total() => (await Task.WhenAll(Enumerable.Range(0, entities).Select(e => Applied(client, "costcenter", $"cc-{e}")))).Sum();
+        await Eventually.Until(Total, n => n == requests, TimeSpan.FromSeconds(30), because: "every acknowledged event is applied");
+        await Task.Delay(500);
+        Assert.Equal(requests, await Total());
+    }
+
+    [Fact]
     public async Task ConcurrentRequestsOverManyEntitiesAreAllApplied()
     {
         // Requests of 100 events over the same 100 entities, 32 at a time: records of several requests, flushes that

@@ -131,23 +131,50 @@ public sealed class TelemetryPublisher(
     /// position), in log order. Never refuses: the requests have been answered. Room was waited for before the log write.
     /// </summary>
     /// <remarks>
-    /// A record's requests are taken together and published together (one flush, or one immediate publish): an entity
-    /// skips points at log positions its state already covers (a replay brings them again), so the points one record
-    /// holds for an entity must reach it in one batch. Taken one by one, a small request went out at once and the next
-    /// one of the same record for the same entity went with the following flush, and a flush could be taken while a
-    /// record was half handed over; the entity applied the first part and skipped the rest as covered.
+    /// An entity skips points at log positions its state already covers (a replay brings them again), so the points one
+    /// record holds for an entity must reach it in one batch. The record is taken under one hold of the gate (a flush
+    /// takes all of it or none), and requests that share an entity go out together: with the next flush, or at once
+    /// when they hold few events. A small request that shares no entity with the rest of its record may still go out
+    /// at once on its own (an operator's single anomalous point does not wait for the bulk traffic it was logged with).
+    /// Taken one by one, as before, a small request went out at once and the next one of the same record for the same
+    /// entity with the following flush, and a flush could be taken while a record was half handed over; the entity
+    /// applied the first part and skipped the rest as covered.
     /// </remarks>
     public void EnqueueLoggedRecord(List<ParsedBatch> record)
     {
         if (record.Count == 0) return;
-        TaskCompletionSource? now;
+        List<(List<ParsedBatch> Group, TaskCompletionSource Done)>? publishNow = null;
         lock (_gate)
         {
             foreach (var batch in record)
                 _unpublishedPositions[batch.LogPosition] = _unpublishedPositions.GetValueOrDefault(batch.LogPosition) + 1;
-            now = EnqueueLocked(record, force: true);
+            List<ParsedBatch>? together = null;
+            if (record.Count == 1) together = record;
+            else
+            {
+                foreach (var batch in record)
+                {
+                    if (batch.Accepted <= _options.ImmediatePublishMaxEvents && !SharesAnEntity(batch, record))
+                    {
+                        List<ParsedBatch> alone = [batch];
+                        if (EnqueueLocked(alone, force: true) is { } done) (publishNow ??= []).Add((alone, done));
+                    }
+                    else (together ??= []).Add(batch);
+                }
+            }
+            if (together is not null && EnqueueLocked(together, force: true) is { } now) (publishNow ??= []).Add((together, now));
         }
-        if (now is not null) _ = PublishNowAsync(record, now);
+        if (publishNow is not null)
+            foreach (var (group, done) in publishNow) _ = PublishNowAsync(group, done);
+    }
+
+    /// <summary>Does another request of the record hold points for one of this request's entities?</summary>
+    private static bool SharesAnEntity(ParsedBatch batch, List<ParsedBatch> record)
+    {
+        foreach (var key in batch.Entities)
+            foreach (var other in record)
+                if (!ReferenceEquals(other, batch) && other.Contains(key)) return true;
+        return false;
     }
 
     /// <summary>The lowest log position of a request not yet handed to the streams, or null.</summary>
