@@ -149,12 +149,13 @@ public sealed class TelemetryPublisher(
             foreach (var batch in record)
                 _unpublishedPositions[batch.LogPosition] = _unpublishedPositions.GetValueOrDefault(batch.LogPosition) + 1;
             List<ParsedBatch>? together = null;
+            Dictionary<EntityKey, int>? holders = null; // requests of the record holding each entity (when a small one is there)
             if (record.Count == 1) together = record;
             else
             {
                 foreach (var batch in record)
                 {
-                    if (batch.Accepted <= _options.ImmediatePublishMaxEvents && !SharesAnEntity(batch, record))
+                    if (batch.Accepted <= _options.ImmediatePublishMaxEvents && !SharesAnEntity(batch, holders ??= Holders(record)))
                     {
                         List<ParsedBatch> alone = [batch];
                         if (EnqueueLocked(alone, force: true) is { } done) (publishNow ??= []).Add((alone, done));
@@ -168,12 +169,21 @@ public sealed class TelemetryPublisher(
             foreach (var (group, done) in publishNow) _ = PublishNowAsync(group, done);
     }
 
+    /// <summary>For each entity of the record, how many of its requests hold points for it (linear in the record's size).</summary>
+    private static Dictionary<EntityKey, int> Holders(List<ParsedBatch> record)
+    {
+        var holders = new Dictionary<EntityKey, int>();
+        foreach (var batch in record)
+            foreach (var key in batch.Entities) // distinct within a request
+                System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(holders, key, out _)++;
+        return holders;
+    }
+
     /// <summary>Does another request of the record hold points for one of this request's entities?</summary>
-    private static bool SharesAnEntity(ParsedBatch batch, List<ParsedBatch> record)
+    private static bool SharesAnEntity(ParsedBatch batch, Dictionary<EntityKey, int> holders)
     {
         foreach (var key in batch.Entities)
-            foreach (var other in record)
-                if (!ReferenceEquals(other, batch) && other.Contains(key)) return true;
+            if (holders[key] > 1) return true;
         return false;
     }
 
