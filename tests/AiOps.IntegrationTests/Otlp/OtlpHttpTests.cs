@@ -369,9 +369,11 @@ public sealed class OtlpBusyTests
         await using var app = new AiOpsAppFactory(settings: new Dictionary<string, string?>
         {
             ["AiOps:Ingestion:MaxBufferedEvents"] = "100",
-            ["AiOps:Ingestion:BufferedMaxFlushDelay"] = "00:00:01.500",
+            // The buffer stays full for 5 s after the first request: the second must arrive within that window, which
+            // a starved test process (another suite on the same 2 cores) missed with 1.5 s.
+            ["AiOps:Ingestion:BufferedMaxFlushDelay"] = "00:00:05",
             ["AiOps:Ingestion:StreamMessagesPerSecondBudget"] = "1",
-            ["AiOps:Ingestion:MinFlushDelay"] = "00:00:01.500",
+            ["AiOps:Ingestion:MinFlushDelay"] = "00:00:05",
             ["AiOps:Ingestion:BufferWaitTimeout"] = "00:00:00.100",
         });
         var client = app.CreateClient();
