@@ -7,7 +7,7 @@ namespace AiOps.IntegrationTests;
 /// <summary>
 /// Embedded mode answers ingestion requests once their events are in the publisher's buffer. The buffer is bounded:
 /// a request that does not fit waits for the next flush, and past its wait limit gets 503 with nothing applied.
-/// The flush here is held back (the publisher looks at its buffer every 1.5 s, and a message budget of 1/s) so
+/// The flush here is held back (the publisher looks at its buffer every 5 s, and a message budget of 1/s) so
 /// that the buffer stays full meanwhile.
 /// </summary>
 public sealed class BufferedAckTests
@@ -15,9 +15,11 @@ public sealed class BufferedAckTests
     private static AiOpsAppFactory App(TimeSpan bufferWait) => new(settings: new Dictionary<string, string?>
     {
         ["AiOps:Ingestion:MaxBufferedEvents"] = "100",
-        ["AiOps:Ingestion:BufferedMaxFlushDelay"] = "00:00:01.500",
+        // 5 s: the second request must arrive while the buffer is still full, which a test process starved by another
+        // suite on the same 2 cores once missed with 1.5 s.
+        ["AiOps:Ingestion:BufferedMaxFlushDelay"] = "00:00:05",
         ["AiOps:Ingestion:StreamMessagesPerSecondBudget"] = "1",
-        ["AiOps:Ingestion:MinFlushDelay"] = "00:00:01.500",
+        ["AiOps:Ingestion:MinFlushDelay"] = "00:00:05",
         ["AiOps:Ingestion:BufferWaitTimeout"] = bufferWait.ToString(),
     });
 
