@@ -21,7 +21,9 @@ public static class GrainsHosting
         services.TryAddSingleton<IngestCheckpoints>();
         services.TryAddSingleton<AlertingMetrics>();
         services.TryAddSingleton<Detection.GrainMetrics>();
-        services.AddOptions<EntityGrainOptions>().Bind(silo.Configuration.GetSection(EntityGrainOptions.Section));
+        services.AddOptions<EntityGrainOptions>().Bind(silo.Configuration.GetSection(EntityGrainOptions.Section))
+            .Validate(o => o.AlarmThreshold > 0 && o.AlarmThreshold < 1, $"{EntityGrainOptions.Section}:AlarmThreshold must be in (0, 1)")
+            .ValidateOnStart();
         services.AddOptions<AlertingOptions>().Bind(silo.Configuration.GetSection(AlertingOptions.Section));
         return silo;
     }

@@ -49,7 +49,9 @@ public sealed class AnomalyDetector
     private double _ewSurprise = double.NaN; // EW mean of the combined surprise (evidence accumulation)
     private int _sinceAlarm = int.MaxValue;  // points since the last alarm (refractory period)
     private double _alarmLevel;              // surprise of the last alarm
-    private const double AlarmSurprise = 4.5; // surprise at which the score crosses 0.5 and starts a refractory period
+    private const double AlarmSurprise = 4.5; // surprise at which the score crosses 0.5
+    private double _alarmScore = 0.5;
+    private double _refractoryFrom = AlarmSurprise; // surprise of AlarmScore: where a refractory period starts
     private double _shortMean = double.NaN; // fast EW mean of the values
     private double _levelMax, _levelMin;    // record short-term levels
     private double _seasonEw = double.NaN;  // EW mean of standardised seasonal residual
@@ -83,6 +85,24 @@ public sealed class AnomalyDetector
     /// keeps scoring with its current model, and the new model is adopted at the first point after it is ready.
     /// </summary>
     public IDetectorTrainer? Trainer { get; set; }
+
+    /// <summary>
+    /// The score at which whoever reads the scores raises an alarm; default 0.5 (the middle of the score range, where
+    /// NAB's best threshold falls: what <c>aiops detect</c> writes). The grains set their alarm threshold (0.8). A point
+    /// that reaches it starts the refractory period, so an incident is reported once <em>at that level</em>: with a
+    /// refractory period that started at 0.5, an incident that grew gradually past 0.5 and then to 0.8 was damped and
+    /// never reached a 0.8 alarm. Not serialised: the consumer sets it after creating or restoring a detector.
+    /// </summary>
+    public double AlarmScore
+    {
+        get => _alarmScore;
+        set
+        {
+            if (!(value > 0 && value < 1)) throw new ArgumentOutOfRangeException(nameof(value), value, "AlarmScore must be in (0, 1)");
+            _alarmScore = value;
+            _refractoryFrom = AlarmSurprise + Math.Log(value / (1 - value)) / 2; // inverse of the logistic in ToScore
+        }
+    }
 
     /// <summary>True while a training runs on the <see cref="Trainer"/>.</summary>
     public bool TrainingPending => _pending is not null;
@@ -341,10 +361,11 @@ public sealed class AnomalyDetector
         _peak = Math.Max(surprise, _peak - decay);
         double s = surprise > prevPeak ? surprise : surprise * 0.5;
 
-        // refractory period after an alarm: the same incident is not reported again unless it gets clearly worse
+        // refractory period after an alarm (a point at AlarmScore or above): the same incident is not reported again
+        // unless it gets clearly worse
         bool refractory = _sinceAlarm < _o.RefractoryPoints && s <= _alarmLevel + _o.RefractoryMargin;
         if (refractory) s = Math.Min(s, surprise * 0.5);
-        else if (s >= AlarmSurprise) { _sinceAlarm = 0; _alarmLevel = s; }
+        else if (s >= _refractoryFrom) { _sinceAlarm = 0; _alarmLevel = s; }
         if (_sinceAlarm < int.MaxValue) _sinceAlarm++;
 
         // map the surprise (about -log10 p) to [0,1]: 0.5 at 4.5, 0.8 at ~5.2, 0.9 at ~5.6.

@@ -37,6 +37,22 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void DetectWithTheServersAlarmScoreReportsAGradualIncidentAtThatLevel()
+    {
+        // the gradual family of SyntheticFamilyTests, seed 33, 60-point ramp: the refractory period from the default 0.5
+        // keeps it below 0.8 (0.56), from --alarm-score 0.8 (what the server's grains use) it reaches 0.8
+        var y = Synthetic.RampedShift(4000, 33, at: 3000, ramp: 60, shift: 8);
+        var input = Path.Combine(_dir, "ramp.csv");
+        WriteSeries(input, y);
+        double Max(string output) => File.ReadLines(output).Skip(1 + 3000).Take(400)
+            .Max(l => double.Parse(l.Split(',')[2], CultureInfo.InvariantCulture));
+        Assert.Equal(0, Aiops("detect", input, Path.Combine(_dir, "default.csv")));
+        Assert.Equal(0, Aiops("detect", input, Path.Combine(_dir, "server.csv"), "--alarm-score", "0.8"));
+        Assert.True(Max(Path.Combine(_dir, "default.csv")) < 0.8);
+        Assert.True(Max(Path.Combine(_dir, "server.csv")) >= 0.8);
+    }
+
+    [Fact]
     public void DetectSingleFileWritesOneScoredRowPerInputRow()
     {
         var y = Synthetic.Seasonal(800, seed: 11, period: 288);
@@ -135,6 +151,8 @@ public class CliTests : IDisposable
     [InlineData("--horizon", "forecast", "--train", "a.csv", "--output", "b.csv", "--horizon", "abc")]
     [InlineData("--horizon", "forecast", "--train", "a.csv", "--output", "b.csv", "--horizon", "0")]
     [InlineData("--parallel", "detect", "a.csv", "b.csv", "--parallel", "many")]
+    [InlineData("--alarm-score", "detect", "a.csv", "b.csv", "--alarm-score", "1")]
+    [InlineData("--alarm-score", "detect", "a.csv", "b.csv", "--alarm-score", "0")]
     [InlineData("--step", "forecast", "--train", "a.csv", "--output", "b.csv", "--step", "fortnightly")]
     [InlineData("INPUT", "detect")]
     [InlineData("OUTPUT", "detect", "a.csv")]

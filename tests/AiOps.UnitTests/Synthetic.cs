@@ -40,6 +40,15 @@ internal static class Synthetic
         return y;
     }
 
+    /// <summary>Level 10 with Gaussian noise (sd 1); from <paramref name="at"/> the level rises by <paramref name="shift"/>, linearly over <paramref name="ramp"/> points (1 = a step).</summary>
+    public static double[] RampedShift(int n, int seed, int at, int ramp, double shift)
+    {
+        var rng = new Random(seed);
+        var y = new double[n];
+        for (int t = 0; t < n; t++) y[t] = 10 + Gaussian(rng) + (t < at ? 0 : shift * Math.Min(1.0, (t - at + 1.0) / ramp));
+        return y;
+    }
+
     /// <summary>Expected hourly spend when there is spend (daily shape between 20 and 60).</summary>
     public static double SpendLevel(int t) => 40 + 20 * Math.Sin(2 * Math.PI * t / 24);
 

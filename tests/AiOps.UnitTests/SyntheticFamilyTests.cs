@@ -2,11 +2,14 @@ namespace AiOps.UnitTests;
 
 /// <summary>
 /// Series families the NAB corpus lacks, each with a known answer: what must alarm (score &gt;= 0.8) and what must not.
-/// Every family is checked on several seeds; "probation" is the first 15% of the series, as in NAB.
+/// Every family is checked on several seeds; "probation" is the first 15% of the series, as in NAB. The detectors are
+/// set up as the grains set them up: told that 0.8 is the alarm level (<see cref="AnomalyDetector.AlarmScore"/>).
 /// </summary>
 public class SyntheticFamilyTests
 {
     private const double Alarm = 0.8;
+
+    private static AnomalyDetector Detector() => new() { AlarmScore = Alarm };
     private static readonly int[] Seeds = [31, 32, 33];
 
     private static double MaxScore(double[] s, int from, int to) => s.Skip(from).Take(to - from).Max();
@@ -19,11 +22,12 @@ public class SyntheticFamilyTests
         // seasonal hourly series whose noise grows steadily from 1 to 4 over 4,000 points: a gradual change of the noise
         // is not an incident, the scales must follow it. The exact answer is no alarm; the tolerance of one alarm point
         // per series is the current detector's false-alarm rate on the same series with constant noise (1 point in 3
-        // of 10 seeds, measured), so the test fails as soon as the drift itself causes alarms.
+        // of 10 seeds, measured; with the drift 6 of 10 seeds have one), so the test fails as soon as the drift itself
+        // causes repeated alarms.
         for (int seed = 31; seed <= 40; seed++)
         {
             var y = Synthetic.DriftingNoise(4000, seed, from: 1, to: 4);
-            var s = Synthetic.Score(new AnomalyDetector(), y);
+            var s = Synthetic.Score(Detector(), y);
             int alarms = Alarms(s, 600, y.Length);
             Assert.True(alarms <= 1, $"seed {seed}: {alarms} alarm points on drifting noise (max {MaxScore(s, 600, y.Length):F3})");
         }
@@ -34,14 +38,14 @@ public class SyntheticFamilyTests
     {
         // same level and season, noise standard deviation 1 -> 6 at t = 2000, on 20 seeds.
         // Known answer: in its first 50 points the step scores above everything before it, and 1,200 points later it
-        // is normal again. At the product's alarm level (0.8) it alarms on 14 of the 20 seeds (measured; 19 of 20
-        // before the residual and shape components were counted as one view of the point, the change that halved the
-        // detector's false alarms on normal series; docs/intelligence.md). The test fails below 12 of 20.
+        // is normal again. At the product's alarm level (0.8) it alarms on 20 of the 20 seeds (measured; 14 of 20 when
+        // the refractory period started at 0.5, the CLI's default, whose first crossing damped the rest). The test fails
+        // below 17 of 20.
         int alarmed = 0;
         for (int seed = 31; seed <= 50; seed++)
         {
             var y = Synthetic.VarianceStep(4000, seed, at: 2000, before: 1, after: 6);
-            var s = Synthetic.Score(new AnomalyDetector(), y);
+            var s = Synthetic.Score(Detector(), y);
             double before = MaxScore(s, 600, 2000);
             double atStep = MaxScore(s, 2000, 2050);
             Assert.True(atStep > before, $"seed {seed}: the step ({atStep:F3} in its first 50 points) does not stand out from before it ({before:F3})");
@@ -49,7 +53,7 @@ public class SyntheticFamilyTests
             double late = MaxScore(s, 3200, y.Length);
             Assert.True(late < Alarm, $"seed {seed}: still alarming {late:F3} 1,200 points after the step");
         }
-        Assert.True(alarmed >= 12, $"the variance step alarmed on {alarmed} of 20 seeds");
+        Assert.True(alarmed >= 17, $"the variance step alarmed on {alarmed} of 20 seeds");
     }
 
     [Fact]
@@ -59,7 +63,7 @@ public class SyntheticFamilyTests
         {
             var rng = new Random(seed);
             var y = Synthetic.Seasonal(3000, seed);
-            var d = new AnomalyDetector();
+            var d = Detector();
             var scores = new List<(int T, double S)>();
             int skipped = 0;
             for (int t = 0; t < y.Length; t++)
@@ -74,9 +78,12 @@ public class SyntheticFamilyTests
                 if (double.IsNaN(v)) Assert.Equal(0.0, sc);
                 scores.Add((t, sc));
             }
-            double other = scores.Where(p => p.T >= 450 && p.T != 2507).Max(p => p.S);
+            // The exact answer is no alarm but the spike. The tolerance of one alarm point per series is the detector's
+            // false-alarm rate on the same series without gaps at this alarm level (seed 31: one point, at t = 2,637);
+            // measured with the gaps: none on seeds 31 and 33, one on seed 32 (0.872, 13 points after a hole).
+            var others = scores.Where(p => p.T >= 450 && p.T != 2507 && p.S >= Alarm).ToList();
             double spike = scores.Single(p => p.T == 2507).S;
-            Assert.True(other < Alarm, $"seed {seed}: false alarm {other:F3} with missing data");
+            Assert.True(others.Count <= 1, $"seed {seed}: {others.Count} false alarm points with missing data: {string.Join(", ", others.Select(p => $"t {p.T} {p.S:F3}"))}");
             Assert.True(spike >= Alarm, $"seed {seed}: spike after a gap scored {spike:F3}");
         }
     }
@@ -90,7 +97,7 @@ public class SyntheticFamilyTests
         {
             var rng = new Random(seed);
             var y = Synthetic.Seasonal(4000, seed);
-            var d = new AnomalyDetector();
+            var d = Detector();
             var scores = new List<(int T, double S)>();
             for (int t = 0; t < y.Length; t++)
             {
@@ -112,15 +119,50 @@ public class SyntheticFamilyTests
         for (int seed = 31; seed <= 40; seed++)
         {
             var y = Synthetic.IntermittentSpend(4000, seed, zeroShare: 0.25);
-            var quiet = Synthetic.Score(new AnomalyDetector(), y);
+            var quiet = Synthetic.Score(Detector(), y);
             int alarms = Alarms(quiet, 600, y.Length);
             Assert.True(alarms <= 1, $"seed {seed}: ordinary zero hours raised {alarms} alarm points (max {MaxScore(quiet, 600, y.Length):F3})");
 
             // a surge: 8 times the usual spend in the busiest hour of the day
             var surge = (double[])y.Clone();
             surge[3486] = 8 * Synthetic.SpendLevel(3486);
-            var ss = Synthetic.Score(new AnomalyDetector(), surge);
+            var ss = Synthetic.Score(Detector(), surge);
             Assert.True(ss[3486] >= Alarm, $"seed {seed}: spend surge scored {ss[3486]:F3}");
         }
+    }
+
+    [Fact]
+    public void AGradualIncidentAlarmsWhenItReachesTheAlarmLevel()
+    {
+        // level 10, noise sd 1, 5-minute steps; at t = 3,000 the level rises by 8 (8 sd), linearly over 20, 60 or 150
+        // points. Known answer: an alarm (0.8) within 400 points of the start, and none in the normal stretch before.
+        // The detector is told the alarm level the grains use (AlarmScore = 0.8), so its refractory period starts there.
+        // With the refractory period starting at 0.5 (the CLI's default) the first, weaker crossing of 0.5 damped the rest
+        // of the incident: 8, 5 and 3 of 10 seeds reached 0.8 (measured); with 0.8, 10 of 10 each, and 1 alarm point in the
+        // 24,000 normal points before. The test fails below 27 of 30 or above one alarm point per series before the shift.
+        int reached = 0;
+        var missed = new List<string>();
+        foreach (var ramp in new[] { 20, 60, 150 })
+            for (int seed = 31; seed <= 40; seed++)
+            {
+                var y = Synthetic.RampedShift(4000, seed, at: 3000, ramp: ramp, shift: 8);
+                var s = Synthetic.Score(Detector(), y, TimeSpan.FromMinutes(5));
+                int before = Alarms(s, 600, 3000);
+                Assert.True(before <= 1, $"ramp {ramp}, seed {seed}: {before} alarm points before the shift (max {MaxScore(s, 600, 3000):F3})");
+                double m = MaxScore(s, 3000, 3400);
+                if (m >= Alarm) reached++;
+                else missed.Add($"ramp {ramp} seed {seed}: {m:F3}");
+            }
+        Assert.True(reached >= 27, $"the gradual shift alarmed on {reached} of 30 series; missed: {string.Join(", ", missed)}");
+    }
+
+    [Fact]
+    public void AlarmScoreMustBeAScore()
+    {
+        var d = new AnomalyDetector();
+        Assert.Equal(0.5, d.AlarmScore);
+        Assert.Throws<ArgumentOutOfRangeException>(() => d.AlarmScore = 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => d.AlarmScore = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => d.AlarmScore = double.NaN);
     }
 }

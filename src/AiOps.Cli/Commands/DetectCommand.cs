@@ -17,7 +17,18 @@ public static class DetectCommand
         var name = new Option<string>("--name") { Description = "Detector name: output files are NAME_<file> (NAB results layout)", DefaultValueFactory = _ => "aiops" };
         var parallel = ParallelOption();
         var set = SetOption("AnomalyDetectorOptions");
-        var command = new Command("detect", "Score timestamp,value CSV files with the online anomaly detector") { inputArg, outputArg, input, output, name, parallel, set };
+        var alarmScore = new Option<double>("--alarm-score")
+        {
+            Description = "Score at which you alarm: the refractory period starts there (the server's grains use their alarm threshold, 0.8)",
+            DefaultValueFactory = _ => 0.5,
+            HelpName = "SCORE",
+        };
+        alarmScore.Validators.Add(r =>
+        {
+            var v = r.GetValueOrDefault<double>();
+            if (!(v > 0 && v < 1)) r.AddError($"--alarm-score {v.ToString(CultureInfo.InvariantCulture)} is not in (0, 1).");
+        });
+        var command = new Command("detect", "Score timestamp,value CSV files with the online anomaly detector") { inputArg, outputArg, input, output, name, parallel, set, alarmScore };
         command.Validators.Add(r =>
         {
             // a positional argument takes any token that is not an option here: report `--bogus` as the unknown option it is
@@ -34,7 +45,7 @@ public static class DetectCommand
         });
         command.SetUsageAction((r, ct) => RunAsync(
             (r.GetValue(inputArg) ?? r.GetValue(input))!, (r.GetValue(outputArg) ?? r.GetValue(output))!,
-            r.GetValue(name)!, r.GetValue(parallel), OptionSetter.Apply(new AnomalyDetectorOptions(), r.GetValue(set)), ct));
+            r.GetValue(name)!, r.GetValue(parallel), OptionSetter.Apply(new AnomalyDetectorOptions(), r.GetValue(set)), r.GetValue(alarmScore), ct));
         return command;
     }
 
@@ -76,7 +87,7 @@ public static class DetectCommand
         return jobs;
     }
 
-    private static async Task<int> RunAsync(string input, string output, string name, int parallel, AnomalyDetectorOptions options, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string input, string output, string name, int parallel, AnomalyDetectorOptions options, double alarmScore, CancellationToken cancellationToken)
     {
         var jobs = Jobs(input, output, name);
 
@@ -88,7 +99,7 @@ public static class DetectCommand
         await Parallel.ForEachAsync(jobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel), CancellationToken = cancellationToken },
             async (job, ct) =>
             {
-                var r = await DetectFileAsync(job.In, job.Out, options, ct);
+                var r = await DetectFileAsync(job.In, job.Out, options, alarmScore, ct);
                 Interlocked.Add(ref totalPoints, r.Points);
                 Interlocked.Add(ref totalTicks, r.ScoreTicks);
                 lock (jobs) { maxBytes = Math.Max(maxBytes, r.Bytes); maxSerialized = Math.Max(maxSerialized, r.Serialized); }
@@ -103,10 +114,10 @@ public static class DetectCommand
 
     private sealed record FileResult(long Points, long ScoreTicks, int Bytes, int Serialized);
 
-    private static async Task<FileResult> DetectFileAsync(string input, string output, AnomalyDetectorOptions options, CancellationToken ct)
+    private static async Task<FileResult> DetectFileAsync(string input, string output, AnomalyDetectorOptions options, double alarmScore, CancellationToken ct)
     {
         var rows = TimeSeriesCsv.Read(input);
-        var detector = new AnomalyDetector(options);
+        var detector = new AnomalyDetector(options) { AlarmScore = alarmScore };
         var scores = new double[rows.Count];
         var debug = Environment.GetEnvironmentVariable("AIOPS_DETECT_DEBUG") == "1" ? new ComponentSurprises[rows.Count] : null;
         long t0 = Stopwatch.GetTimestamp();

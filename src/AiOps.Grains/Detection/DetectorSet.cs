@@ -11,9 +11,10 @@ public sealed class DetectorState
 /// <summary>
 /// One online <see cref="AnomalyDetector"/> per metric series of an entity. Owned by a non-reentrant
 /// grain, so single-threaded use is guaranteed. Re-trainings run on the process's shared
-/// <see cref="BackgroundDetectorTrainer"/>, never inside the grain's turn.
+/// <see cref="BackgroundDetectorTrainer"/>, never inside the grain's turn. Every detector is told the score at which
+/// the owner alarms (<paramref name="alarmScore"/>), so that its refractory period starts at that level.
 /// </summary>
-public sealed class DetectorSet(IDetectorTrainer? trainer = null)
+public sealed class DetectorSet(IDetectorTrainer? trainer = null, double alarmScore = 0.5)
 {
     private readonly Dictionary<string, AnomalyDetector> _detectors = new(StringComparer.Ordinal);
     private readonly IDetectorTrainer? _trainer = trainer ?? BackgroundDetectorTrainer.Shared;
@@ -28,7 +29,7 @@ public sealed class DetectorSet(IDetectorTrainer? trainer = null)
     {
         if (!_detectors.TryGetValue(metric, out var detector))
         {
-            detector = new AnomalyDetector { Trainer = _trainer };
+            detector = new AnomalyDetector { Trainer = _trainer, AlarmScore = alarmScore };
             _detectors[metric] = detector;
         }
         Dirty = true;
@@ -43,6 +44,7 @@ public sealed class DetectorSet(IDetectorTrainer? trainer = null)
             {
                 var detector = AnomalyDetector.Deserialize(bytes);
                 detector.Trainer = _trainer;
+                detector.AlarmScore = alarmScore;
                 _detectors[metric] = detector;
             }
             catch (Exception)

@@ -33,7 +33,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private IGrainTimer? _digestTimer;
     private IGrainTimer? _modelTimer;
     private readonly IPersistentState<DetectorState>? _models;
-    private readonly DetectorSet _detectors = new();
+    private readonly DetectorSet _detectors;
     private readonly Dictionary<string, int> _normalRun = new(StringComparer.Ordinal);
     private readonly List<AlertSignal> _signals = [];
     private long _batchPublishedAtMs;
@@ -50,6 +50,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         _progress = progress;
         _state = state;
         _options = options.Value;
+        _detectors = new DetectorSet(alarmScore: _options.AlarmThreshold);
         Time = time;
         _logger = logger;
     }

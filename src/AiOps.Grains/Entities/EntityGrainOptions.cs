@@ -17,7 +17,10 @@ public sealed class EntityGrainOptions
     /// <summary>Score every in-order point of every series with the online anomaly detector.</summary>
     public bool Detection { get; set; } = true;
 
-    /// <summary>Score at or above which a point is anomalous (opens an anomaly episode and fires an alert signal).</summary>
+    /// <summary>
+    /// Score at or above which a point is anomalous (opens an anomaly episode and fires an alert signal); in (0, 1).
+    /// The detectors start their refractory period at this level, so each incident is reported once when it reaches it.
+    /// </summary>
     public double AlarmThreshold { get; set; } = 0.8;
 
     /// <summary>Consecutive normal points that close an anomaly episode (and tell the alerting path the series is normal).</summary>
