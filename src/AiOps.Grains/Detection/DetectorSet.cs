@@ -12,12 +12,14 @@ public sealed class DetectorState
 /// One online <see cref="AnomalyDetector"/> per metric series of an entity. Owned by a non-reentrant
 /// grain, so single-threaded use is guaranteed. Re-trainings run on the process's shared
 /// <see cref="BackgroundDetectorTrainer"/>, never inside the grain's turn. Every detector is told the score at which
-/// the owner alarms (<paramref name="alarmScore"/>), so that its refractory period starts at that level.
+/// the owner alarms (<paramref name="alarmScore"/>), so that its refractory period starts at that level. With
+/// <paramref name="inlineTraining"/> the detectors re-train inside <see cref="Score"/> instead, as <c>aiops detect</c> does:
+/// their scores then do not depend on when a background training finishes.
 /// </summary>
-public sealed class DetectorSet(IDetectorTrainer? trainer = null, double alarmScore = 0.5)
+public sealed class DetectorSet(IDetectorTrainer? trainer = null, double alarmScore = 0.5, bool inlineTraining = false)
 {
     private readonly Dictionary<string, AnomalyDetector> _detectors = new(StringComparer.Ordinal);
-    private readonly IDetectorTrainer? _trainer = trainer ?? BackgroundDetectorTrainer.Shared;
+    private readonly IDetectorTrainer? _trainer = inlineTraining ? null : trainer ?? BackgroundDetectorTrainer.Shared;
 
     public bool Dirty { get; private set; }
 

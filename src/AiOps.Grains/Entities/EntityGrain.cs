@@ -50,7 +50,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         _progress = progress;
         _state = state;
         _options = options.Value;
-        _detectors = new DetectorSet(alarmScore: _options.AlarmThreshold);
+        _detectors = new DetectorSet(alarmScore: _options.AlarmThreshold, inlineTraining: _options.InlineDetectorTraining);
         Time = time;
         _logger = logger;
     }

@@ -23,6 +23,14 @@ public sealed class EntityGrainOptions
     /// </summary>
     public double AlarmThreshold { get; set; } = 0.8;
 
+    /// <summary>
+    /// Re-train detectors inside the entity's turn (a few milliseconds per training, every 2,048 points of a series) instead
+    /// of on the background trainer. The scores are then exactly those of <c>aiops detect --alarm-score</c> with this
+    /// alarm threshold on the same points; with the background trainer a new model is adopted at the first point after
+    /// it is ready, which depends on timing. Default off.
+    /// </summary>
+    public bool InlineDetectorTraining { get; set; }
+
     /// <summary>Consecutive normal points that close an anomaly episode (and tell the alerting path the series is normal).</summary>
     public int NormalPointsToClose { get; set; } = 10;
 

@@ -1,0 +1,87 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using AiOps.Intelligence;
+using AiOps.IntegrationTests.Infrastructure;
+using static AiOps.IntegrationTests.Infrastructure.Telemetry;
+
+namespace AiOps.IntegrationTests;
+
+/// <summary>
+/// The detectors in the entity grains, with trainings inside the grain's turn (<c>AiOps:Grains:InlineDetectorTraining</c>):
+/// their scores are those of the same detector run in process, and they alarm at the server's threshold.
+/// </summary>
+public sealed class GrainDetectionTests : IClassFixture<GrainDetectionTests.App>
+{
+    public sealed class App : IAsyncLifetime
+    {
+        public AiOpsAppFactory Factory { get; } = new(settings: new Dictionary<string, string?>
+        {
+            ["AiOps:Grains:InlineDetectorTraining"] = "true",
+        });
+        public HttpClient Client { get; private set; } = null!;
+        public Task InitializeAsync() { Client = Factory.CreateClient(); return Task.CompletedTask; }
+        public async Task DisposeAsync() => await Factory.DisposeAsync();
+    }
+
+    private readonly HttpClient _client;
+
+    public GrainDetectionTests(App app) => _client = app.Client;
+
+    private static (DateTimeOffset At, double Value)[] RampedShift(int seed, int n, int at, int ramp, double shift)
+    {
+        // level 10, noise sd 1, 5-minute points; from `at` the level rises by `shift` linearly over `ramp` points
+        var rng = new Random(seed);
+        var start = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.AddMinutes(-5 * (n + 10)).ToUnixTimeSeconds() * 1000);
+        return Enumerable.Range(0, n).Select(t =>
+        {
+            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+            double noise = Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+            return (start.AddMinutes(5 * t), 10 + noise + (t < at ? 0 : shift * Math.Min(1.0, (t - at + 1.0) / ramp)));
+        }).ToArray();
+    }
+
+    private async Task<JsonArray> AlertsOf(string id)
+    {
+        var r = await _client.GetAsync($"/api/v1/alerts?entityId={id}");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        var j = await r.ReadJson();
+        return (j["items"] ?? j).AsArray();
+    }
+
+    [Fact]
+    public async Task AGradualIncidentIsAlertedWhenItReachesTheAlarmThresholdWithTheScoresOfTheSameDetectorInProcess()
+    {
+        // At point 3,000 the level rises by 8 noise sd over 60 points. Scored in process with the refractory period from
+        // 0.8 (the grains' threshold) the shift peaks at 0.92; from 0.5 (the CLI's default) at 0.56, and no alert.
+        var id = $"ramp-{Guid.NewGuid():N}"[..20];
+        var series = RampedShift(seed: 33, n: 3100, at: 3000, ramp: 60, shift: 8);
+        var events = series.Select(p => Event("model", id, "latency_ms", p.Value, p.At)).ToArray();
+        var inProcess = new AnomalyDetector { AlarmScore = 0.8 };
+        var expected = series.Select(p => inProcess.Score(p.At.UtcDateTime, p.Value)).ToArray();
+
+        async Task Send(int from, int count)
+        {
+            await _client.PostTelemetry(events[from..(from + count)]);
+            await Eventually.Until(() => _client.GetJsonOrNull($"/api/v1/models/{id}"), j => j?["eventsApplied"]?.GetValue<long>() == from + count);
+        }
+        for (int from = 0; from < 3000; from += 500) await Send(from, 500);
+        Assert.Empty(await AlertsOf(id));
+
+        var scores = new List<double>(); // the shift's scores as the grain reports them (the raw series keeps 64 points)
+        for (int from = 3000; from < 3100; from += 20)
+        {
+            await Send(from, 20);
+            var raw = await _client.GetJsonOrNull($"/api/v1/models/{id}/metrics/latency_ms?resolution=raw");
+            scores.AddRange(raw!["points"]!.AsArray().TakeLast(20).Select(p => p!["anomalyScore"]!.GetValue<double>()));
+        }
+        for (int k = 0; k < scores.Count; k++)
+            Assert.True(Math.Abs(scores[k] - expected[3000 + k]) < 1e-3, $"point {3000 + k}: the grain scored {scores[k]}, in process {expected[3000 + k]:F4}");
+        Assert.True(expected.Skip(3000).Max() >= 0.8);
+
+        var alerts = await Eventually.Until(() => AlertsOf(id), a => a.Count >= 1);
+        Assert.Equal("metricAnomaly", (string)alerts[0]!["kind"]!);
+        Assert.Equal("latency_ms", (string)alerts[0]!["metric"]!);
+        Assert.True((double)alerts[0]!["maxScore"]! >= 0.8, alerts[0]!.ToJsonString());
+        Assert.True((double)alerts[0]!["lastValue"]! > 12, alerts[0]!.ToJsonString()); // raised by the shift, not by the noise before it
+    }
+}
