@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json.Nodes;
 using AiOps.Intelligence;
 using AiOps.IntegrationTests.Infrastructure;
@@ -40,13 +39,7 @@ public sealed class GrainDetectionTests : IClassFixture<GrainDetectionTests.App>
         }).ToArray();
     }
 
-    private async Task<JsonArray> AlertsOf(string id)
-    {
-        var r = await _client.GetAsync($"/api/v1/alerts?entityId={id}");
-        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
-        var j = await r.ReadJson();
-        return (j["items"] ?? j).AsArray();
-    }
+    private Task<JsonArray> AlertsOf(string id) => IntelligenceApiTests.Alerts(_client, $"entityId={id}");
 
     [Fact]
     public async Task AGradualIncidentIsAlertedWhenItReachesTheAlarmThresholdWithTheScoresOfTheSameDetectorInProcess()

@@ -24,7 +24,7 @@ public sealed class IntelligenceApiTests : IClassFixture<IntelligenceApiTests.Ap
 
     public IntelligenceApiTests(App app) => _client = app.Client;
 
-    private static async Task<JsonArray> Alerts(HttpClient client, string query)
+    internal static async Task<JsonArray> Alerts(HttpClient client, string query)
     {
         var r = await client.GetAsync($"/api/v1/alerts?{query}");
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);

@@ -23,23 +23,16 @@ public class DetectorSetTests
     {
         // seed 32: with the refractory period from 0.5 this gradual shift peaks at 0.62 (SyntheticFamilyTests), from 0.8 at 0.88
         var y = Ramp(32);
-        var inline = new InlineTrainer();
-        Assert.True(MaxAfterShift(new DetectorSet(inline, alarmScore: 0.8), y) >= 0.8);
-        Assert.True(MaxAfterShift(new DetectorSet(inline, alarmScore: 0.5), y) < 0.8);
+        Assert.True(MaxAfterShift(new DetectorSet(alarmScore: 0.8, inlineTraining: true), y) >= 0.8);
+        Assert.True(MaxAfterShift(new DetectorSet(alarmScore: 0.5, inlineTraining: true), y) < 0.8);
 
         // restored half-way: the alarm score is the set's, not something stored with the model
-        var first = new DetectorSet(inline, alarmScore: 0.5);
+        var first = new DetectorSet(alarmScore: 0.5, inlineTraining: true);
         for (int t = 0; t < 2000; t++) first.Score("latency_ms", 1_767_225_600_000L + t * 300_000L, y[t]);
         var state = new DetectorState();
         first.SaveTo(state);
-        var restored = new DetectorSet(inline, alarmScore: 0.8);
+        var restored = new DetectorSet(alarmScore: 0.8, inlineTraining: true);
         restored.Load(state);
         Assert.True(MaxAfterShift(restored, y, from: 2000) >= 0.8);
-    }
-
-    /// <summary>Runs trainings at once, on the caller's thread: the scores do not depend on timing.</summary>
-    private sealed class InlineTrainer : AiOps.Intelligence.IDetectorTrainer
-    {
-        public Task<T> Run<T>(Func<T> training) => Task.FromResult(training());
     }
 }
