@@ -355,9 +355,10 @@ public sealed class AnomalyDetector
         _ewSurprise = double.IsNaN(_ewSurprise) ? instant : _ewSurprise + 0.1 * (instant - _ewSurprise);
         double surprise = instant + _o.PersistenceWeight * _ewSurprise;
 
-        // damping of repeats: a weaker repeat of a recent peak counts half
+        // damping of repeats: a weaker repeat of a recent peak counts half. The peak is forgotten (by 4 orders of
+        // magnitude) over the refractory span: the span within which a repeat is taken for the same incident.
         double prevPeak = _peak;
-        double decay = 4.0 / Math.Max(1, _o.SuppressionPoints);
+        double decay = 4.0 / Math.Max(1, _o.RefractoryPoints);
         _peak = Math.Max(surprise, _peak - decay);
         double s = surprise > prevPeak ? surprise : surprise * 0.5;
 

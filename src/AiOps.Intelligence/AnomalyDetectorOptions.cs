@@ -24,9 +24,6 @@ public sealed record AnomalyDetectorOptions
     /// <summary>Half-life (points) of the score calibration histograms.</summary>
     public double CalibrationHalfLife { get; init; } = 3000;
 
-    /// <summary>Approximate number of points after an alarm during which weaker alarms are damped.</summary>
-    public int SuppressionPoints { get; init; } = 200;
-
     /// <summary>Force a seasonal period (in points); null = detect from the data.</summary>
     public int? SeasonalPeriod { get; init; }
 
@@ -42,7 +39,10 @@ public sealed record AnomalyDetectorOptions
     /// <summary>Share of the recent average surprise added to the current one (sustained anomalies score higher).</summary>
     public double PersistenceWeight { get; init; } = 0.3;
 
-    /// <summary>Points after an alarm (score &gt;= 0.5) during which the same incident is not reported again...</summary>
+    /// <summary>
+    /// Points after an alarm (a score at <see cref="AnomalyDetector.AlarmScore"/> or above) during which the same incident is
+    /// not reported again... Also the span over which a peak is forgotten: within it a weaker repeat of the peak counts half.
+    /// </summary>
     public int RefractoryPoints { get; init; } = 150;
 
     /// <summary>...unless its surprise exceeds the alarm's by this much (-log10 units).</summary>
