@@ -165,6 +165,7 @@ public sealed class AnomalyDetector
     public double Score(DateTime timestampUtc, double value)
     {
         if (_pending is { IsCompleted: true }) AdoptPending();
+        int availBefore = Available;
         long ticks = timestampUtc.Ticks;
         HandleTime(ticks, value);
         if (double.IsNaN(value) || double.IsInfinity(value))
@@ -286,6 +287,11 @@ public sealed class AnomalyDetector
         _context?.Learn(value);
         _scored++;
         _sinceTrain++;
+        // Between trainings, a calendar period is tested once as soon as it can be (three periods held), not only at the
+        // next training: on 5-minute data the daily period is testable after 864 points, the training schedule tests it
+        // at 2,816. Only the period changes here; the next training re-decides it with everything else.
+        if (_o.EarlyCalendarPeriod && _period == 0 && _shapeFine.Ready && _stepTicks > 0 && _o.SeasonalPeriod is null)
+            _period = CalendarPeriodNow(availBefore);
         bool trained = _shapeFine.Ready;
         if ((!trained && _count >= _o.MinTrainPoints && _sinceTrain >= _o.MinTrainPoints / 2)
             || (trained && _sinceTrain >= _o.RetrainEvery)
@@ -420,6 +426,41 @@ public sealed class AnomalyDetector
         Install(Fit(Snapshot()));
     }
 
+    /// <summary>The calendar periods (1 day, 1 week) in points of <paramref name="stepTicks"/> that <paramref name="avail"/> points can test (three periods held).</summary>
+    private static List<int> CalendarCandidates(long stepTicks, int avail)
+    {
+        var cands = new List<int>(2);
+        if (stepTicks <= 0) return cands;
+        foreach (var span in s_calendarSpans)
+        {
+            long p = span.Ticks / stepTicks;
+            if (p >= 4 && p * 3 <= avail && span.Ticks % stepTicks == 0) cands.Add((int)p);
+        }
+        return cands;
+    }
+
+    private static readonly TimeSpan[] s_calendarSpans = [TimeSpan.FromDays(1), TimeSpan.FromDays(7)];
+
+    /// <summary>
+    /// The calendar test of a training, run on the history kept now (no model changes) when a calendar period has just
+    /// become testable (the history held fewer than three of its periods before this point); 0 when none holds or no
+    /// period has just become testable.
+    /// </summary>
+    private int CalendarPeriodNow(int availBefore)
+    {
+        int avail = Available;
+        if (avail == availBefore) return 0;
+        var cands = CalendarCandidates(_stepTicks, avail);
+        if (cands.Count == 0 || cands.Count == CalendarCandidates(_stepTicks, availBefore).Count) return 0;
+        var hist = System.Buffers.ArrayPool<double>.Shared.Rent(avail);
+        try
+        {
+            for (int i = 0; i < avail; i++) hist[i] = Back(avail - i);
+            return Seasonality.Detect(hist.AsSpan(0, avail), cands, 4, _o.SeasonalityMinAcf, int.MaxValue, _o.LongerPeriodMargin, requireCycle: true);
+        }
+        finally { System.Buffers.ArrayPool<double>.Shared.Return(hist); }
+    }
+
     private double[] Snapshot()
     {
         int avail = Available;
@@ -458,15 +499,7 @@ public sealed class AnomalyDetector
         if (_o.SeasonalPeriod is int forced) period = forced;
         else
         {
-            var cands = new List<int>();
-            if (stepTicks > 0)
-            {
-                foreach (var span in new[] { TimeSpan.FromDays(1), TimeSpan.FromDays(7) })
-                {
-                    long p = span.Ticks / stepTicks;
-                    if (p >= 4 && p * 3 <= avail && span.Ticks % stepTicks == 0) cands.Add((int)p);
-                }
-            }
+            var cands = CalendarCandidates(stepTicks, avail);
             period = cands.Count > 0
                 ? Seasonality.Detect(hist, cands, 4, _o.SeasonalityMinAcf, int.MaxValue, _o.LongerPeriodMargin, requireCycle: true)
                 : Seasonality.Detect(hist, null, 4, 0.5, Math.Min(avail / 3, 1000));

@@ -30,6 +30,13 @@ public sealed record AnomalyDetectorOptions
     /// <summary>Weight of the second-strongest view's surprise added to the strongest (views: the point, seen by the residual and shape components; the seasonal deviation; the level's novelty).</summary>
     public double SecondComponentWeight { get; init; } = 0.5;
 
+    /// <summary>
+    /// Between trainings (after the first), while the series has no period, test the calendar periods (1 day, 1 week) every
+    /// 128 points once three of them are held, with the training's test; a period found is used at once (the next training
+    /// re-decides it).
+    /// </summary>
+    public bool EarlyCalendarPeriod { get; init; } = true;
+
     /// <summary>Minimum autocorrelation at 1 day / 1 week for the series to count as seasonal.</summary>
     public double SeasonalityMinAcf { get; init; } = 0.3;
 

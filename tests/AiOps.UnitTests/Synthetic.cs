@@ -62,6 +62,19 @@ internal static class Synthetic
         return y;
     }
 
+    /// <summary>
+    /// 5-minute series: level 50 + daily sine of amplitude 20 + Gaussian noise (sd 1), except one day, from point
+    /// <paramref name="flatFrom"/> for 288 points, held at the level (the daily pattern missing for a day).
+    /// </summary>
+    public static double[] FlattenedDay(int n, int seed, int flatFrom)
+    {
+        var rng = new Random(seed);
+        var y = new double[n];
+        for (int t = 0; t < n; t++)
+            y[t] = (t >= flatFrom && t < flatFrom + 288 ? 50 : 50 + 20 * Math.Sin(2 * Math.PI * t / 288)) + Gaussian(rng);
+        return y;
+    }
+
     public static double[] Score(AnomalyDetector d, double[] y, TimeSpan? step = null)
     {
         var s = new double[y.Length];

@@ -11,9 +11,16 @@ public static class Seasonality
     /// </summary>
     public static int Detect(ReadOnlySpan<double> values, IReadOnlyList<int>? candidates = null, int minPeriod = 4, double minAcf = 0.3, int maxPeriod = int.MaxValue, double longerPeriodMargin = 0.1, bool requireCycle = false)
     {
+        // the detrended copy is pooled: detectors call this between trainings, and it must not allocate per call
+        var x = System.Buffers.ArrayPool<double>.Shared.Rent(Math.Max(1, values.Length));
+        try { return Detect(values, x, candidates, minPeriod, minAcf, maxPeriod, longerPeriodMargin, requireCycle); }
+        finally { System.Buffers.ArrayPool<double>.Shared.Return(x); }
+    }
+
+    private static int Detect(ReadOnlySpan<double> values, double[] x, IReadOnlyList<int>? candidates, int minPeriod, double minAcf, int maxPeriod, double longerPeriodMargin, bool requireCycle)
+    {
         int n = values.Length;
         if (n < 3 * minPeriod) return 0;
-        var x = new double[n];
         double mean = 0; int cnt = 0;
         for (int i = 0; i < n; i++) if (!double.IsNaN(values[i])) { mean += values[i]; cnt++; }
         if (cnt < 3 * minPeriod) return 0;
