@@ -450,8 +450,14 @@ public sealed class AnomalyDetector
     {
         int avail = Available;
         if (avail == availBefore) return 0;
+        bool newlyTestable = false; // checked without allocating: this runs at every point until the history is full
+        foreach (var span in s_calendarSpans)
+        {
+            long p = span.Ticks / _stepTicks;
+            if (p >= 4 && span.Ticks % _stepTicks == 0 && p * 3 <= avail && p * 3 > availBefore) newlyTestable = true;
+        }
+        if (!newlyTestable) return 0;
         var cands = CalendarCandidates(_stepTicks, avail);
-        if (cands.Count == 0 || cands.Count == CalendarCandidates(_stepTicks, availBefore).Count) return 0;
         var hist = System.Buffers.ArrayPool<double>.Shared.Rent(avail);
         try
         {

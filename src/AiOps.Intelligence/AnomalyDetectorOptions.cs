@@ -31,9 +31,9 @@ public sealed record AnomalyDetectorOptions
     public double SecondComponentWeight { get; init; } = 0.5;
 
     /// <summary>
-    /// Between trainings (after the first), while the series has no period, test the calendar periods (1 day, 1 week) every
-    /// 128 points once three of them are held, with the training's test; a period found is used at once (the next training
-    /// re-decides it).
+    /// Between trainings (after the first), while the series has no period, run the training's calendar test (1 day,
+    /// 1 week) once at the point where a calendar period becomes testable (three of its periods held); a period found is
+    /// used at once (the next training re-decides it). On 5-minute data: the day from point 864 instead of 2,816.
     /// </summary>
     public bool EarlyCalendarPeriod { get; init; } = true;
 
