@@ -529,6 +529,11 @@ public sealed class AnomalyDetector
     private void Install(TrainedModel model)
     {
         _period = model.Period;
+        // A training run in the background decided on the history of its snapshot. If a calendar period has become
+        // testable since (and the early test may have found it meanwhile), test it on the history held now, so that the
+        // result does not depend on how long the training took.
+        if (_period == 0 && _o.EarlyCalendarPeriod && _stepTicks > 0 && _o.SeasonalPeriod is null)
+            _period = CalendarPeriodNow(model.Sorted.Length);
         _sorted = model.Sorted;
         _spread = model.Spread;
         if (model.Fine is not null) _shapeFine.Install(model.Fine);

@@ -152,6 +152,40 @@ public class AnomalyDetectorTests
         Assert.Equal(inline, queued);
     }
 
+    /// <summary>Holds every training until the test releases it (a training that takes as long as the test wants).</summary>
+    private sealed class HeldTrainer : IDetectorTrainer
+    {
+        private readonly List<Action> _held = [];
+        public Task<T> Run<T>(Func<T> training)
+        {
+            var done = new TaskCompletionSource<T>();
+            _held.Add(() => done.SetResult(training()));
+            return done.Task;
+        }
+        public void Release() { foreach (var run in _held) run(); _held.Clear(); }
+    }
+
+    [Fact]
+    public void ATrainingThatFinishesLateDoesNotUndoACalendarPeriodFoundMeanwhile()
+    {
+        // 5-minute daily series. The training at 768 points cannot test the day (three days are 864 points); the early
+        // test finds it at 864. When that training is adopted after 864 (a slow background trainer, a large batch), the
+        // day it could not test must not be dropped: the detector re-tests on the history it holds at adoption.
+        var trainer = new HeldTrainer();
+        var d = new AnomalyDetector { Trainer = trainer };
+        var y = Synthetic.FlattenedDay(1000, 31, flatFrom: int.MaxValue);
+        var dt = TimeSpan.FromMinutes(5);
+        for (int t = 0; t < 1000; t++)
+        {
+            d.Score(Synthetic.Start + dt * t, y[t]);
+            if (t == 300 || t == 600) trainer.Release(); // the trainings at 256 and 512 finish in time
+            if (t == 900) Assert.Equal(288, d.SeasonalPeriod); // found by the early test; the training at 768 is still held
+            if (t == 950) trainer.Release();
+        }
+        Assert.True(d.HasModel);
+        Assert.Equal(288, d.SeasonalPeriod);
+    }
+
     [Fact]
     public void BackgroundTrainingAdoptsAModelWhileScoringGoesOn()
     {
