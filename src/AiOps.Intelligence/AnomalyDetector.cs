@@ -430,13 +430,17 @@ public sealed class AnomalyDetector
     private static List<int> CalendarCandidates(long stepTicks, int avail)
     {
         var cands = new List<int>(2);
-        if (stepTicks <= 0) return cands;
         foreach (var span in s_calendarSpans)
-        {
-            long p = span.Ticks / stepTicks;
-            if (p >= 4 && p * 3 <= avail && span.Ticks % stepTicks == 0) cands.Add((int)p);
-        }
+            if (CalendarTestable(span, stepTicks, avail) is int p) cands.Add(p);
         return cands;
+    }
+
+    /// <summary>The period of <paramref name="span"/> in points, if it is a whole number of steps (at least 4) and <paramref name="avail"/> points hold three of it.</summary>
+    private static int? CalendarTestable(TimeSpan span, long stepTicks, int avail)
+    {
+        if (stepTicks <= 0) return null;
+        long p = span.Ticks / stepTicks;
+        return p >= 4 && p * 3 <= avail && span.Ticks % stepTicks == 0 ? (int)p : null;
     }
 
     private static readonly TimeSpan[] s_calendarSpans = [TimeSpan.FromDays(1), TimeSpan.FromDays(7)];
@@ -452,10 +456,7 @@ public sealed class AnomalyDetector
         if (avail == availBefore) return 0;
         bool newlyTestable = false; // checked without allocating: this runs at every point until the history is full
         foreach (var span in s_calendarSpans)
-        {
-            long p = span.Ticks / _stepTicks;
-            if (p >= 4 && span.Ticks % _stepTicks == 0 && p * 3 <= avail && p * 3 > availBefore) newlyTestable = true;
-        }
+            newlyTestable |= CalendarTestable(span, _stepTicks, avail) is not null && CalendarTestable(span, _stepTicks, availBefore) is null;
         if (!newlyTestable) return 0;
         var cands = CalendarCandidates(_stepTicks, avail);
         var hist = System.Buffers.ArrayPool<double>.Shared.Rent(avail);
