@@ -9,13 +9,17 @@
   irregular  irregular sampling: outside the anomaly windows each row is dropped with probability P (default
              0.3), plus bursts of 2-30 dropped rows (probability 0.002 per row); rows inside windows are kept so
              that the labelled anomalies are intact and only the sampling differs.
+  jitter     every timestamp moved by a random share of the file's median interval (uniform in +/- J, default
+             0.4, below half a step so that the order is kept), independently per row: readings taken on a
+             schedule but stamped when they arrive. The values and the window edges (moved with their rows) stay.
 
-usage: nab_variants.py pieces|irregular --nab ../shared/data/nab-dev --out DIR [--length ROWS] [--drop P] [--seed N]
+usage: nab_variants.py pieces|irregular|jitter --nab ../shared/data/nab-dev --out DIR [--length ROWS] [--drop P] [--jitter J] [--seed N]
 Then score as usual (the folder has data/, labels/ and config/ like NAB):
   aiops detect DIR/data OUT --name aiops; python3 ../shared/tools/nab_score.py --nab DIR --results OUT --detector aiops
   python3 bench/loco.py --nab DIR --results OUT --detector aiops
 """
 import argparse
+import datetime
 import json
 import os
 import random
@@ -100,16 +104,45 @@ def irregular(src, dst, drop, seed):
     return windows
 
 
+def jitter(src, dst, share, seed):
+    windows = prepare(src, dst)
+    rng = random.Random(seed)
+    fmt = "%Y-%m-%d %H:%M:%S"
+    labels = {}
+    for rel, wins in sorted(windows.items()):
+        head, rows = read(os.path.join(src, "data", rel))
+        times = [datetime.datetime.strptime(key(r.split(",")[0]), fmt) for r in rows]
+        steps = sorted((b - a).total_seconds() for a, b in zip(times, times[1:]))
+        step = steps[len(steps) // 2]
+        moved = {}
+        out = []
+        for t, r in zip(times, rows):
+            u = t + datetime.timedelta(seconds=round(rng.uniform(-share, share) * step))
+            moved[t.strftime(fmt)] = u.strftime(fmt)
+            out.append(u.strftime(fmt) + "," + r.split(",", 1)[1])
+        write(dst, rel, head, out)
+        labels[rel] = [[moved[key(a)] + ".000000", moved[key(b)] + ".000000"] for a, b in wins]
+    with open(os.path.join(dst, "labels", "combined_windows.json"), "w") as fh:
+        json.dump(labels, fh, indent=1)
+    return labels
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("variant", choices=["pieces", "irregular"])
+    ap.add_argument("variant", choices=["pieces", "irregular", "jitter"])
     ap.add_argument("--nab", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--drop", type=float, default=0.3)
     ap.add_argument("--length", type=int, default=4032, help="rows per piece (pieces)")
+    ap.add_argument("--jitter", type=float, default=0.4, help="largest move as a share of the median interval (jitter)")
     ap.add_argument("--seed", type=int, default=20261130)
     a = ap.parse_args()
-    labels = pieces(a.nab, a.out, a.length) if a.variant == "pieces" else irregular(a.nab, a.out, a.drop, a.seed)
+    if a.variant == "pieces":
+        labels = pieces(a.nab, a.out, a.length)
+    elif a.variant == "irregular":
+        labels = irregular(a.nab, a.out, a.drop, a.seed)
+    else:
+        labels = jitter(a.nab, a.out, a.jitter, a.seed)
     print("%s: %d files, %d windows -> %s" % (a.variant, len(labels), sum(len(v) for v in labels.values()), a.out))
 
 

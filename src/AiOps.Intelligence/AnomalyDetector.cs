@@ -22,7 +22,7 @@ namespace AiOps.Intelligence;
 /// </remarks>
 public sealed class AnomalyDetector
 {
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2; // 2: the step's refinement (first timestamp, steps counted since); 1 is still read
     private const int LevelWindow = 8;
 
     private readonly AnomalyDetectorOptions _o;
@@ -36,6 +36,8 @@ public sealed class AnomalyDetector
     private long _stepTicks;
     private readonly long[] _firstIntervals = new long[9];
     private int _nIntervals;
+    private long _t0Ticks;         // the first timestamp
+    private long _gridPos;         // the slot (steps from the first timestamp) of the last reading
 
     // components
     private int _period;
@@ -386,6 +388,7 @@ public sealed class AnomalyDetector
         if (_lastTicks == 0)
         {
             _lastTicks = ticks;
+            _t0Ticks = ticks;
             return;
         }
         long dt = ticks - _lastTicks;
@@ -396,17 +399,31 @@ public sealed class AnomalyDetector
             _firstIntervals[_nIntervals++] = dt;
             if (_nIntervals == _firstIntervals.Length)
             {
-                var a = (long[])_firstIntervals.Clone();
-                Array.Sort(a);
-                _stepTicks = a[a.Length / 2];
+                _stepTicks = FirstStep(_firstIntervals);
+                // the slot of this reading: the first intervals counted in steps one by one (their whole span over a step
+                // a few percent off can miscount by one, and the refined step would carry that), then the step refined
+                _gridPos = 0;
+                foreach (var d in _firstIntervals)
+                    _gridPos += Math.Max(1, (long)Math.Round((double)d / _stepTicks, MidpointRounding.AwayFromZero));
+                _stepTicks = (ticks - _t0Ticks) / _gridPos;
             }
             return;
         }
         // Every missed step is filled, so that a position in the history is a time: seasonal look-ups, shape windows
-        // and the level stay aligned when a series is sampled irregularly (a 1.5-step interval is a missed step).
-        // Filled values are learned from but never scored: the seasonal value when a season is known, else the
-        // straight line to the new value (a copy of the last value would draw a step at the end of every gap).
-        long missing = (long)Math.Round((double)dt / _stepTicks, MidpointRounding.AwayFromZero) - 1;
+        // and the level stay aligned when a series is sampled irregularly. Filled values are learned from but never
+        // scored: the seasonal value when a season is known, else the straight line to the new value (a copy of the last
+        // value would draw a step at the end of every gap).
+        // A reading's slot is its time from the first timestamp in steps, rounded: readings taken on a schedule but stamped
+        // when they arrive (early or late by up to a fifth of a step, measured) keep their slots. Counted interval by
+        // interval, a late reading followed by an early one added a missed step that was never taken back. A reading in a
+        // slot already taken goes to the next one, as before, and the step is refined to the elapsed time over the slots
+        // used: the median of the first intervals is off by the jitter of a few readings (a step a few seconds off a
+        // divisor of a day gave no calendar period), this by the jitter of one reading over all the slots since, and a
+        // step taken too long shrinks. On exact timestamps nothing changes.
+        long pos = (long)Math.Round((double)(ticks - _t0Ticks) / _stepTicks, MidpointRounding.AwayFromZero);
+        long missing = pos - _gridPos - 1;
+        _gridPos = Math.Max(pos, _gridPos + 1);
+        _stepTicks = (ticks - _t0Ticks) / _gridPos;
         if (missing <= 0 || _count == 0) return;
         int fill = (int)Math.Min(missing, _o.MaxGapFill);
         bool seasonal = _period > 0 && Available >= _period;
@@ -418,6 +435,20 @@ public sealed class AnomalyDetector
             Append(v);
             _context?.Learn(v); // filled points are learned from, never scored
         }
+    }
+
+    /// <summary>
+    /// The step from the first intervals: their median, divided by the whole number of lower-quartile intervals it spans.
+    /// With missed readings the median can be two steps while the lower quartile is one; with jitter (readings stamped
+    /// a little early or late) the two are within a factor 1.5 and the median stands.
+    /// </summary>
+    private static long FirstStep(long[] intervals)
+    {
+        var a = (long[])intervals.Clone();
+        Array.Sort(a);
+        long median = a[a.Length / 2], lower = a[a.Length / 4];
+        long k = lower > 0 ? Math.Max(1, (long)Math.Round((double)median / lower, MidpointRounding.AwayFromZero)) : 1;
+        return Math.Max(1, median / k);
     }
 
     private void Retrain()
@@ -435,12 +466,18 @@ public sealed class AnomalyDetector
         return cands;
     }
 
-    /// <summary>The period of <paramref name="span"/> in points, if it is a whole number of steps (at least 4) and <paramref name="avail"/> points hold three of it.</summary>
+    /// <summary>
+    /// The period of <paramref name="span"/> in points, if it is a whole number of steps (at least 4) and
+    /// <paramref name="avail"/> points hold three of it. Whole to within what the test can tell apart: over the three
+    /// periods it compares, the period's fraction of a step may add up to at most half a step (a step measured from
+    /// jittered timestamps is a few ticks off; a 7-minute step, 205.7 points a day, is not a calendar step).
+    /// </summary>
     private static int? CalendarTestable(TimeSpan span, long stepTicks, int avail)
     {
         if (stepTicks <= 0) return null;
-        long p = span.Ticks / stepTicks;
-        return p >= 4 && p * 3 <= avail && span.Ticks % stepTicks == 0 ? (int)p : null;
+        double q = (double)span.Ticks / stepTicks;
+        long p = (long)Math.Round(q);
+        return p >= 4 && p * 3 <= avail && Math.Abs(q - p) * 3 <= 0.5 ? (int)p : null;
     }
 
     private static readonly TimeSpan[] s_calendarSpans = [TimeSpan.FromDays(1), TimeSpan.FromDays(7)];
@@ -574,6 +611,7 @@ public sealed class AnomalyDetector
             w.Write(_sorted?.Length ?? 0);
             if (_sorted is not null) foreach (var f in _sorted) w.Write(f);
             w.Write(_spread);
+            w.Write(_t0Ticks); w.Write(_gridPos);
         }
         return ms.ToArray();
     }
@@ -583,7 +621,7 @@ public sealed class AnomalyDetector
     {
         using var r = new BinaryReader(new MemoryStream(data));
         int version = r.ReadInt32();
-        if (version != FormatVersion) throw new InvalidDataException($"unknown detector format {version}");
+        if (version is < 1 or > FormatVersion) throw new InvalidDataException($"unknown detector format {version}");
         var o = System.Text.Json.JsonSerializer.Deserialize<AnomalyDetectorOptions>(r.ReadString()) ?? new AnomalyDetectorOptions();
         var d = new AnomalyDetector(o);
         int avail = r.ReadInt32();
@@ -606,6 +644,18 @@ public sealed class AnomalyDetector
             for (int i = 0; i < ns; i++) d._sorted[i] = r.ReadSingle();
         }
         d._spread = r.ReadDouble();
+        if (version >= 2) { d._t0Ticks = r.ReadInt64(); d._gridPos = r.ReadInt64(); }
+        else if (d._stepTicks > 0)
+        {
+            // format 1 did not count steps: its step is taken as measured over the points it has seen
+            d._gridPos = Math.Max(1, d._count);
+            d._t0Ticks = d._lastTicks - d._stepTicks * d._gridPos;
+        }
+        else
+        {
+            d._t0Ticks = d._lastTicks;
+            for (int i = 0; i < d._nIntervals; i++) d._t0Ticks -= d._firstIntervals[i];
+        }
         return d;
     }
 }

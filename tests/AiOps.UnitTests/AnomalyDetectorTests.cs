@@ -81,6 +81,43 @@ public class AnomalyDetectorTests
     }
 
     [Fact]
+    public void TheStepIsASingleIntervalWhenMostFirstIntervalsSpanMissedReadings()
+    {
+        // hourly daily series whose first nine intervals are 1, 2, 2, 1, 2, 2, 2, 1, 2 hours (their median is two hours),
+        // then every hour. Known answer: the step is one hour and the daily period 24 points. With the median as the step
+        // (two hours), no calendar period fits the history (0).
+        var y = Synthetic.Seasonal(720, seed: 9);
+        int[] first = [0, 1, 3, 5, 6, 8, 10, 12, 13, 15];
+        var d = new AnomalyDetector();
+        foreach (var h in first.Concat(Enumerable.Range(16, 704)))
+            d.Score(Synthetic.Start + TimeSpan.FromHours(h), y[h]);
+        Assert.Equal(24, d.SeasonalPeriod);
+    }
+
+    [Fact]
+    public void ADetectorWrittenInFormatOneIsStillReadAndScoresAsBefore()
+    {
+        // Format 2 added what refines the step (the first timestamp and the steps counted since: two longs at the end).
+        // Stored detectors in format 1 (written before it) are read, their step taken as measured over the points they have
+        // seen: on a regular series they score exactly as the same detector read from format 2.
+        var y = Synthetic.Seasonal(2000, seed: 8);
+        y[1800] += 40;
+        var a = new AnomalyDetector();
+        for (int t = 0; t < 1200; t++) a.Score(Synthetic.Start + TimeSpan.FromHours(t), y[t]);
+        var bytes = a.Serialize();
+        var v1 = bytes[..^16];
+        BitConverter.GetBytes(1).CopyTo(v1, 0);
+        AnomalyDetector b = AnomalyDetector.Deserialize(v1), c = AnomalyDetector.Deserialize(bytes);
+        Assert.Throws<InvalidDataException>(() => AnomalyDetector.Deserialize([.. BitConverter.GetBytes(3), .. bytes[4..]]));
+        for (int t = 1200; t < 2000; t++)
+        {
+            var ts = Synthetic.Start + TimeSpan.FromHours(t);
+            Assert.Equal(c.Score(ts, y[t]), b.Score(ts, y[t]));
+        }
+        Assert.True(c.Score(Synthetic.Start + TimeSpan.FromHours(2000), 200) >= 0.8); // and it still sees a spike
+    }
+
+    [Fact]
     public void SerializationRoundTripContinuesScoring()
     {
         var y = Synthetic.Seasonal(2000, seed: 8);
