@@ -324,7 +324,11 @@ public sealed class AnomalyDetector
         float mf = (float)m;
         int below = LowerBound(a, mf);
         int above = n - UpperBound(a, mf);
-        double p = (Math.Min(below, above) + 0.5) / (n + 1.0);
+        // Values equal to the level count half on each side (mid-rank). Without it, a level resting exactly on the lowest
+        // or highest value, held many times (a quantised reading at its floor), was in neither side and so in the
+        // tail: some 70 points at the value and the EW level equals it to the last bit; its novelty then jumped to ~5.
+        double half = 0.5 * (n - below - above);
+        double p = (Math.Min(below + half, above + half) + 0.5) / (n + 1.0);
         if (mf < a[0]) p *= Math.Exp(-(a[0] - m) / _spread);
         else if (mf > a[n - 1]) p *= Math.Exp(-(m - a[n - 1]) / _spread);
         // beyond every short-term level ever seen (records): extra evidence
