@@ -9,11 +9,13 @@
   irregular  irregular sampling: outside the anomaly windows each row is dropped with probability P (default
              0.3), plus bursts of 2-30 dropped rows (probability 0.002 per row); rows inside windows are kept so
              that the labelled anomalies are intact and only the sampling differs.
+  gaps       long outages: three spans of 1-4 days per file (outside the anomaly windows) with no readings at all,
+             as when a collector is down over a weekend; the rest of the file is untouched.
   jitter     every timestamp moved by a random share of the file's median interval (uniform in +/- J, default
              0.4, below half a step so that the order is kept), independently per row: readings taken on a
              schedule but stamped when they arrive. The values and the window edges (moved with their rows) stay.
 
-usage: nab_variants.py pieces|irregular|jitter --nab ../shared/data/nab-dev --out DIR [--length ROWS] [--drop P] [--jitter J] [--seed N]
+usage: nab_variants.py pieces|irregular|gaps|jitter --nab ../shared/data/nab-dev --out DIR [--length ROWS] [--drop P] [--jitter J] [--seed N]
 Then score as usual (the folder has data/, labels/ and config/ like NAB):
   aiops detect DIR/data OUT --name aiops; python3 ../shared/tools/nab_score.py --nab DIR --results OUT --detector aiops
   python3 bench/loco.py --nab DIR --results OUT --detector aiops
@@ -104,6 +106,29 @@ def irregular(src, dst, drop, seed):
     return windows
 
 
+def gaps(src, dst, seed):
+    windows = prepare(src, dst)
+    rng = random.Random(seed)
+    fmt = "%Y-%m-%d %H:%M:%S"
+    for rel, wins in sorted(windows.items()):
+        head, rows = read(os.path.join(src, "data", rel))
+        times = [datetime.datetime.strptime(key(r.split(",")[0]), fmt) for r in rows]
+        spans = [(datetime.datetime.strptime(key(a), fmt), datetime.datetime.strptime(key(b), fmt)) for a, b in wins]
+        cut = set()
+        for _ in range(3):
+            for _try in range(50):
+                start = rng.randrange(len(rows) // 5, len(rows))
+                end_time = times[start] + datetime.timedelta(days=rng.uniform(1, 4))
+                span = [i for i in range(start, len(rows)) if times[i] < end_time]
+                if span and not any(a <= times[i] <= b for i in span for a, b in spans) and not cut & set(span):
+                    cut.update(span)
+                    break
+        write(dst, rel, head, [r for i, r in enumerate(rows) if i not in cut])
+    with open(os.path.join(dst, "labels", "combined_windows.json"), "w") as fh:
+        json.dump(windows, fh, indent=1)
+    return windows
+
+
 def jitter(src, dst, share, seed):
     windows = prepare(src, dst)
     rng = random.Random(seed)
@@ -129,7 +154,7 @@ def jitter(src, dst, share, seed):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("variant", choices=["pieces", "irregular", "jitter"])
+    ap.add_argument("variant", choices=["pieces", "irregular", "gaps", "jitter"])
     ap.add_argument("--nab", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--drop", type=float, default=0.3)
@@ -141,6 +166,8 @@ def main():
         labels = pieces(a.nab, a.out, a.length)
     elif a.variant == "irregular":
         labels = irregular(a.nab, a.out, a.drop, a.seed)
+    elif a.variant == "gaps":
+        labels = gaps(a.nab, a.out, a.seed)
     else:
         labels = jitter(a.nab, a.out, a.jitter, a.seed)
     print("%s: %d files, %d windows -> %s" % (a.variant, len(labels), sum(len(v) for v in labels.values()), a.out))

@@ -429,8 +429,12 @@ public sealed class AnomalyDetector
         _gridPos = Math.Max(pos, _gridPos + 1);
         _stepTicks = (ticks - _t0Ticks) / _gridPos;
         if (missing <= 0 || _count == 0) return;
-        int fill = (int)Math.Min(missing, _o.MaxGapFill);
         bool seasonal = _period > 0 && Available >= _period;
+        int fill = (int)Math.Min(missing, _o.MaxGapFill);
+        // A longer outage in a seasonal series is filled up to the same phase (fewer than one period): whole periods
+        // left out keep the history in phase with the clock; 64 points for a 2-day outage put every later reading 5 hours
+        // off its daily profile for the rest of the history.
+        if (seasonal && missing > _o.MaxGapFill) fill = (int)(missing % _period);
         bool line = !seasonal && double.IsFinite(value);
         double last = Back(1);
         for (int i = 0; i < fill; i++)
