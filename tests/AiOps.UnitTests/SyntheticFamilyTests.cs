@@ -175,11 +175,12 @@ public class SyntheticFamilyTests
     [Fact]
     public void ReadingsStampedOffScheduleScoreAsIfStampedOnIt()
     {
-        // The 5-minute daily series with a flattened fifth day (the family below), each reading stamped up to 30 seconds
-        // (10 % of the step) before or after its slot, independently: readings taken on a schedule and stamped when they
-        // arrive. Known answer: the same scores as with exact timestamps, the daily period included. Before positions were
-        // taken on a grid, the step came out a few seconds off a divisor of a day (no calendar period: 0 instead of 288),
-        // and a late reading followed by an early one added a point that was never taken back.
+        // The 5-minute daily series with a flattened fifth day (the family below), each reading stamped up to 60 seconds
+        // (20 % of the step) before or after its slot, independently: readings taken on a schedule and stamped when they
+        // arrive. Known answer: the same scores as with exact timestamps, the daily period included. Before the step was
+        // refined on slots taken from the first timestamp, it came out a few seconds off a divisor of a day (no calendar
+        // period: 0 instead of 288); and beyond a quarter step of jitter, a late reading followed by an early one added a
+        // point that was never taken back.
         foreach (var seed in Seeds)
         {
             var y = Synthetic.FlattenedDay(2400, seed, flatFrom: 1440);
@@ -189,7 +190,7 @@ public class SyntheticFamilyTests
             for (int t = 0; t < y.Length; t++)
             {
                 var on = Synthetic.Start + step * t;
-                var off = on + TimeSpan.FromSeconds(Math.Round((rng.NextDouble() * 2 - 1) * 30));
+                var off = on + TimeSpan.FromSeconds(Math.Round((rng.NextDouble() * 2 - 1) * 60));
                 double a = exact.Score(on, y[t]), b = jittered.Score(off, y[t]);
                 Assert.True(a == b, $"seed {seed}, point {t}: {b} with jittered timestamps, {a} with exact ones");
             }
