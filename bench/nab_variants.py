@@ -47,6 +47,19 @@ def prepare(src, dst):
         return json.load(fh)
 
 
+def save_labels(dst, labels):
+    with open(os.path.join(dst, "labels", "combined_windows.json"), "w") as fh:
+        json.dump(labels, fh, indent=1)
+    return labels
+
+
+FMT = "%Y-%m-%d %H:%M:%S"
+
+
+def when(t):
+    return datetime.datetime.strptime(key(t), FMT)
+
+
 def write(dst, rel, head, rows):
     os.makedirs(os.path.dirname(os.path.join(dst, "data", rel)), exist_ok=True)
     with open(os.path.join(dst, "data", rel), "w") as fh:
@@ -78,9 +91,7 @@ def pieces(src, dst, PIECE):
             probation = min(int(0.15 * (end - start)), 750)
             labels[piece_rel] = [[A, B] for a, b, A, B in spans if a >= start + probation and b < end]
             start, k = end, k + 1
-    with open(os.path.join(dst, "labels", "combined_windows.json"), "w") as fh:
-        json.dump(labels, fh, indent=1)
-    return labels
+    return save_labels(dst, labels)
 
 
 def irregular(src, dst, drop, seed):
@@ -101,19 +112,16 @@ def irregular(src, dst, drop, seed):
             if rng.random() < 0.002:
                 burst = rng.randint(2, 30)
         write(dst, rel, head, kept)
-    with open(os.path.join(dst, "labels", "combined_windows.json"), "w") as fh:
-        json.dump(windows, fh, indent=1)
-    return windows
+    return save_labels(dst, windows)
 
 
 def gaps(src, dst, seed):
     windows = prepare(src, dst)
     rng = random.Random(seed)
-    fmt = "%Y-%m-%d %H:%M:%S"
     for rel, wins in sorted(windows.items()):
         head, rows = read(os.path.join(src, "data", rel))
-        times = [datetime.datetime.strptime(key(r.split(",")[0]), fmt) for r in rows]
-        spans = [(datetime.datetime.strptime(key(a), fmt), datetime.datetime.strptime(key(b), fmt)) for a, b in wins]
+        times = [when(r.split(",")[0]) for r in rows]
+        spans = [(when(a), when(b)) for a, b in wins]
         cut = set()
         for _ in range(3):
             for _try in range(50):
@@ -124,32 +132,27 @@ def gaps(src, dst, seed):
                     cut.update(span)
                     break
         write(dst, rel, head, [r for i, r in enumerate(rows) if i not in cut])
-    with open(os.path.join(dst, "labels", "combined_windows.json"), "w") as fh:
-        json.dump(windows, fh, indent=1)
-    return windows
+    return save_labels(dst, windows)
 
 
 def jitter(src, dst, share, seed):
     windows = prepare(src, dst)
     rng = random.Random(seed)
-    fmt = "%Y-%m-%d %H:%M:%S"
     labels = {}
     for rel, wins in sorted(windows.items()):
         head, rows = read(os.path.join(src, "data", rel))
-        times = [datetime.datetime.strptime(key(r.split(",")[0]), fmt) for r in rows]
+        times = [when(r.split(",")[0]) for r in rows]
         steps = sorted((b - a).total_seconds() for a, b in zip(times, times[1:]))
         step = steps[len(steps) // 2]
         moved = {}
         out = []
         for t, r in zip(times, rows):
             u = t + datetime.timedelta(seconds=round(rng.uniform(-share, share) * step))
-            moved[t.strftime(fmt)] = u.strftime(fmt)
-            out.append(u.strftime(fmt) + "," + r.split(",", 1)[1])
+            moved[t.strftime(FMT)] = u.strftime(FMT)
+            out.append(u.strftime(FMT) + "," + r.split(",", 1)[1])
         write(dst, rel, head, out)
         labels[rel] = [[moved[key(a)] + ".000000", moved[key(b)] + ".000000"] for a, b in wins]
-    with open(os.path.join(dst, "labels", "combined_windows.json"), "w") as fh:
-        json.dump(labels, fh, indent=1)
-    return labels
+    return save_labels(dst, labels)
 
 
 def main():
