@@ -11,11 +11,13 @@
              that the labelled anomalies are intact and only the sampling differs.
   gaps       long outages: three spans of 1-4 days per file (outside the anomaly windows) with no readings at all,
              as when a collector is down over a weekend; the rest of the file is untouched.
+  glitch     one bad reading per file: the value at row 100 (inside NAB's probation) set to the file's maximum plus
+             1,000 times its range, as a counter reset or a unit slip would write it.
   jitter     every timestamp moved by a random share of the file's median interval (uniform in +/- J, default
              0.4, below half a step so that the order is kept), independently per row: readings taken on a
              schedule but stamped when they arrive. The values and the window edges (moved with their rows) stay.
 
-usage: nab_variants.py pieces|irregular|gaps|jitter --nab ../shared/data/nab-dev --out DIR [--length ROWS] [--drop P] [--jitter J] [--seed N]
+usage: nab_variants.py pieces|irregular|gaps|glitch|jitter --nab ../shared/data/nab-dev --out DIR [--length ROWS] [--drop P] [--jitter J] [--seed N]
 Then score as usual (the folder has data/, labels/ and config/ like NAB):
   aiops detect DIR/data OUT --name aiops; python3 ../shared/tools/nab_score.py --nab DIR --results OUT --detector aiops
   python3 bench/loco.py --nab DIR --results OUT --detector aiops
@@ -135,6 +137,17 @@ def gaps(src, dst, seed):
     return save_labels(dst, windows)
 
 
+def glitch(src, dst, row=100, times=1000.0):
+    windows = prepare(src, dst)
+    for rel in sorted(windows):
+        head, rows = read(os.path.join(src, "data", rel))
+        values = [float(r.split(",")[1]) for r in rows]
+        spread = (max(values) - min(values)) or 1.0
+        rows[row] = rows[row].split(",")[0] + "," + repr(max(values) + times * spread)
+        write(dst, rel, head, rows)
+    return save_labels(dst, windows)
+
+
 def jitter(src, dst, share, seed):
     windows = prepare(src, dst)
     rng = random.Random(seed)
@@ -157,7 +170,7 @@ def jitter(src, dst, share, seed):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("variant", choices=["pieces", "irregular", "gaps", "jitter"])
+    ap.add_argument("variant", choices=["pieces", "irregular", "gaps", "glitch", "jitter"])
     ap.add_argument("--nab", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--drop", type=float, default=0.3)
@@ -171,6 +184,8 @@ def main():
         labels = irregular(a.nab, a.out, a.drop, a.seed)
     elif a.variant == "gaps":
         labels = gaps(a.nab, a.out, a.seed)
+    elif a.variant == "glitch":
+        labels = glitch(a.nab, a.out)
     else:
         labels = jitter(a.nab, a.out, a.jitter, a.seed)
     print("%s: %d files, %d windows -> %s" % (a.variant, len(labels), sum(len(v) for v in labels.values()), a.out))
