@@ -508,7 +508,7 @@ public sealed class AnomalyDetector
         try
         {
             for (int i = 0; i < avail; i++) hist[i] = Back(avail - i);
-            return Seasonality.Detect(hist.AsSpan(0, avail), cands, 4, _o.SeasonalityMinAcf, int.MaxValue, _o.LongerPeriodMargin, requireCycle: true);
+            return Seasonality.Detect(hist.AsSpan(0, avail), cands, 4, _o.SeasonalityMinAcf, int.MaxValue, _o.LongerPeriodMargin, requireCycle: true, isolatedOutliers: true);
         }
         finally { System.Buffers.ArrayPool<double>.Shared.Return(hist); }
     }
@@ -553,8 +553,8 @@ public sealed class AnomalyDetector
         {
             var cands = CalendarCandidates(stepTicks, avail);
             period = cands.Count > 0
-                ? Seasonality.Detect(hist, cands, 4, _o.SeasonalityMinAcf, int.MaxValue, _o.LongerPeriodMargin, requireCycle: true)
-                : Seasonality.Detect(hist, null, 4, 0.5, Math.Min(avail / 3, 1000));
+                ? Seasonality.Detect(hist, cands, 4, _o.SeasonalityMinAcf, int.MaxValue, _o.LongerPeriodMargin, requireCycle: true, isolatedOutliers: true)
+                : Seasonality.Detect(hist, null, 4, 0.5, Math.Min(avail / 3, 1000), isolatedOutliers: true);
         }
 
         var snap = new float[avail];

@@ -249,6 +249,24 @@ public class SyntheticFamilyTests
     }
 
     [Fact]
+    public void OneBadEarlyReadingDoesNotHideTheDailyPeriod()
+    {
+        // The 5-minute daily series (level 50, amplitude 20, noise sd 1) with one reading at point 100 written as
+        // 20,000 (a counter reset, a unit slip). Known answer: the daily period is in use once three days are held
+        // (point 864), as without the glitch. Before the seasonality test left out values beyond the far-out fences when
+        // there are too few of them to be seasonal, the glitch dominated the autocorrelation and the series had no
+        // period until it left the history (0 at point 900).
+        foreach (var seed in Seeds)
+        {
+            var y = Synthetic.FlattenedDay(900, seed, flatFrom: int.MaxValue);
+            y[100] = 20_000;
+            var d = Detector();
+            Synthetic.Score(d, y, TimeSpan.FromMinutes(5));
+            Assert.Equal(288, d.SeasonalPeriod);
+        }
+    }
+
+    [Fact]
     public void ADayWithoutItsDailyPatternInTheFirstWeekStandsOut()
     {
         // 5-minute daily series whose fifth day (points 1,440-1,727) stays at the level instead of following the daily

@@ -9,12 +9,45 @@ public static class Seasonality
     /// NaNs are ignored. The series is first differenced at lag 1 if it has a strong trend.
     /// <paramref name="requireCycle"/>: a candidate must also correlate more at its period than at half of it.
     /// </summary>
-    public static int Detect(ReadOnlySpan<double> values, IReadOnlyList<int>? candidates = null, int minPeriod = 4, double minAcf = 0.3, int maxPeriod = int.MaxValue, double longerPeriodMargin = 0.1, bool requireCycle = false)
+    public static int Detect(ReadOnlySpan<double> values, IReadOnlyList<int>? candidates = null, int minPeriod = 4, double minAcf = 0.3, int maxPeriod = int.MaxValue, double longerPeriodMargin = 0.1, bool requireCycle = false, bool isolatedOutliers = false)
     {
         // the detrended copy is pooled: detectors call this between trainings, and it must not allocate per call
         var x = System.Buffers.ArrayPool<double>.Shared.Rent(Math.Max(1, values.Length));
-        try { return Detect(values, x, candidates, minPeriod, minAcf, maxPeriod, longerPeriodMargin, requireCycle); }
-        finally { System.Buffers.ArrayPool<double>.Shared.Return(x); }
+        double[]? kept = null;
+        try
+        {
+            if (isolatedOutliers)
+            {
+                kept = System.Buffers.ArrayPool<double>.Shared.Rent(Math.Max(1, values.Length));
+                if (WithoutIsolatedOutliers(values, kept)) values = kept.AsSpan(0, values.Length);
+            }
+            return Detect(values, x, candidates, minPeriod, minAcf, maxPeriod, longerPeriodMargin, requireCycle);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(x);
+            if (kept is not null) System.Buffers.ArrayPool<double>.Shared.Return(kept);
+        }
+    }
+
+    /// <summary>
+    /// Copies the values with those beyond Tukey's far-out fences (quartiles -/+ 3 interquartile ranges) set to NaN, when
+    /// there are at most two of them: fewer than the three periods a test holds, they cannot be part of a seasonal
+    /// pattern, and one of them can dominate the autocorrelation. False (nothing to leave out) otherwise.
+    /// </summary>
+    private static bool WithoutIsolatedOutliers(ReadOnlySpan<double> values, double[] r)
+    {
+        int n = 0;
+        for (int i = 0; i < values.Length; i++) if (!double.IsNaN(values[i])) r[n++] = values[i];
+        if (n < 8) return false;
+        Array.Sort(r, 0, n);
+        double q1 = r[n / 4], q3 = r[3 * n / 4], iqr = q3 - q1;
+        double lo = q1 - 3 * iqr, hi = q3 + 3 * iqr;
+        int outside = 0;
+        for (int i = 0; i < n; i++) if (r[i] < lo || r[i] > hi) outside++;
+        if (outside == 0 || outside > 2) return false;
+        for (int i = 0; i < values.Length; i++) r[i] = values[i] < lo || values[i] > hi ? double.NaN : values[i];
+        return true;
     }
 
     private static int Detect(ReadOnlySpan<double> values, double[] x, IReadOnlyList<int>? candidates, int minPeriod, double minAcf, int maxPeriod, double longerPeriodMargin, bool requireCycle)
