@@ -73,7 +73,7 @@ public sealed record AnomalyDetectorOptions
     /// <summary>Records count only after this many points of history.</summary>
     public int RecordAfterPoints { get; init; } = 2048;
 
-    /// <summary>Largest gap (in points) that is filled in when timestamps jump.</summary>
+    /// <summary>Largest gap (in points) that is filled in when timestamps jump; a longer gap in a seasonal series is filled up to the same phase (fewer than one period).</summary>
     public int MaxGapFill { get; init; } = 64;
 
     /// <summary>
