@@ -16,8 +16,13 @@
   jitter     every timestamp moved by a random share of the file's median interval (uniform in +/- J, default
              0.4, below half a step so that the order is kept), independently per row: readings taken on a
              schedule but stamped when they arrive. The values and the window edges (moved with their rows) stay.
+  coarser    the same series sampled K times more coarsely (--every K, default 4): each run of K rows becomes one
+             row, the mean of their values at the first row's time (5-minute data becomes 20-minute data). The
+             detector counts in points (history, trainings, refractory period), so this checks whether those
+             counts still fit when a day is 72 points instead of 288. A window keeps its span in time: its edges move
+             to the rows that hold them.
 
-usage: nab_variants.py pieces|irregular|gaps|glitch|jitter --nab ../shared/data/nab-dev --out DIR [--length ROWS] [--drop P] [--jitter J] [--seed N]
+usage: nab_variants.py pieces|irregular|gaps|glitch|jitter|coarser --nab ../shared/data/nab-dev --out DIR [--length ROWS] [--drop P] [--jitter J] [--every K] [--seed N]
 Then score as usual (the folder has data/, labels/ and config/ like NAB):
   aiops detect DIR/data OUT --name aiops; python3 ../shared/tools/nab_score.py --nab DIR --results OUT --detector aiops
   python3 bench/loco.py --nab DIR --results OUT --detector aiops
@@ -168,14 +173,33 @@ def jitter(src, dst, share, seed):
     return save_labels(dst, labels)
 
 
+def coarser(src, dst, every):
+    windows = prepare(src, dst)
+    labels = {}
+    for rel, wins in sorted(windows.items()):
+        head, rows = read(os.path.join(src, "data", rel))
+        out, group_of = [], {}
+        for g in range(0, len(rows), every):
+            group = rows[g:g + every]
+            values = [float(r.split(",")[1]) for r in group]
+            stamp = group[0].split(",")[0]
+            for r in group:
+                group_of[key(r.split(",")[0])] = stamp
+            out.append(stamp + "," + repr(sum(values) / len(values)))
+        write(dst, rel, head, out)
+        labels[rel] = [[group_of[key(a)], group_of[key(b)]] for a, b in wins]
+    return save_labels(dst, labels)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("variant", choices=["pieces", "irregular", "gaps", "glitch", "jitter"])
+    ap.add_argument("variant", choices=["pieces", "irregular", "gaps", "glitch", "jitter", "coarser"])
     ap.add_argument("--nab", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--drop", type=float, default=0.3)
     ap.add_argument("--length", type=int, default=4032, help="rows per piece (pieces)")
     ap.add_argument("--jitter", type=float, default=0.4, help="largest move as a share of the median interval (jitter)")
+    ap.add_argument("--every", type=int, default=4, help="rows averaged into one (coarser)")
     ap.add_argument("--seed", type=int, default=20261130)
     a = ap.parse_args()
     if a.variant == "pieces":
@@ -186,6 +210,8 @@ def main():
         labels = gaps(a.nab, a.out, a.seed)
     elif a.variant == "glitch":
         labels = glitch(a.nab, a.out)
+    elif a.variant == "coarser":
+        labels = coarser(a.nab, a.out, a.every)
     else:
         labels = jitter(a.nab, a.out, a.jitter, a.seed)
     print("%s: %d files, %d windows -> %s" % (a.variant, len(labels), sum(len(v) for v in labels.values()), a.out))
