@@ -221,6 +221,30 @@ public class SyntheticFamilyTests
     }
 
     [Fact]
+    public void AnOnOffLoadOnAFixedScheduleDoesNotAlarmWhenTheModelIsRetrained()
+    {
+        // A job on a daily schedule, read every 20 minutes (a day = 72 points): the load is high for 4-20 hours a day and
+        // low otherwise, exact values as a scheduler or a counter writes them; 12 seeds draw the levels, the on-time and
+        // the phase. Known answer: nothing in it is an incident. Measured before the shape unit was floored at 1 % of the
+        // windows' RMS size: an alarm point (1.000) right after a re-training (points 525-539 and 2,817-2,818) on 5 of 12
+        // seeds; the median training error of the mostly flat windows was float noise (0.03 at one training, 1,500 at
+        // the next). After: none, at most 0.614.
+        var alarmed = new List<string>();
+        for (int seed = 31; seed <= 42; seed++)
+        {
+            var rng = new Random(seed);
+            double low = rng.Next(0, 50), high = low + rng.Next(10, 100);
+            int on = rng.Next(12, 61), phase = rng.Next(72);
+            var y = new double[3000];
+            for (int t = 0; t < y.Length; t++) y[t] = (t + phase) % 72 < on ? high : low;
+            var s = Synthetic.Score(Detector(), y, TimeSpan.FromMinutes(20));
+            double max = MaxScore(s, 300, y.Length);
+            if (Alarms(s, 300, y.Length) > 0) alarmed.Add($"seed {seed}: {max:F3} at point {Array.IndexOf(s, max)}");
+        }
+        Assert.Empty(alarmed);
+    }
+
+    [Fact]
     public void AnOutageOfDaysLeavesTheDailyProfileInPhase()
     {
         // 5-minute daily series (level 50, amplitude 20, noise sd 1) with no readings for 700 points (2.4 days) from point

@@ -100,13 +100,16 @@ internal sealed class ShapeModel
             if (i >= g) run -= hist[i - g];
             if (i >= g - 1) m[i - g + 1] = run / g;
         }
-        // scale: median absolute change between consecutive blocks
+        // scale: median absolute change between consecutive blocks; for a series that mostly repeats its last value
+        // (on/off loads, counters, sparse spikes), the 90th percentile or else the mean change, so that the scale is in
+        // the data's units and the windows stay within float precision; 1e-6 only for a history without any change
         var diffs = new List<double>(m.Length / g);
         for (int i = g; i < m.Length; i += 1) diffs.Add(Math.Abs(m[i] - m[i - g]));
         var d = diffs.ToArray();
         Array.Sort(d);
         double scale = Robust.QuantileSorted(d, 0.5);
         if (scale <= 0) scale = Robust.QuantileSorted(d, 0.9);
+        if (scale <= 0) scale = d.Average();
         if (scale <= 0) scale = 1e-6 + 1e-6 * Math.Abs(hist[^1]);
 
         // windows: element j of the window ending at block index e is m[e - (L-1-j)*g]
@@ -128,8 +131,15 @@ internal sealed class ShapeModel
         var chronological = new double[errs.Length]; // windows were taken newest first
         for (int i = 0; i < errs.Length; i++) chronological[i] = errs[errs.Length - 1 - i];
         Array.Sort(errs);
+        // the unit of the raw score: the median training error, but at least 1 % of the windows' RMS size. When most
+        // windows are reconstructed exactly (a flat stretch between the edges of a square wave or between sparse spikes),
+        // their median error is float rounding and PCA centring noise, which changed by orders of magnitude from one
+        // training to the next while the calibration history stayed in the old unit (an alarm after a re-training).
         double med = Robust.QuantileSorted(errs, 0.5);
-        if (med <= 0) med = Math.Max(Robust.QuantileSorted(errs, 0.9), 1e-3);
+        double sumSquares = 0;
+        foreach (var w in windows) foreach (var f in w) sumSquares += (double)f * f;
+        med = Math.Max(med, 0.01 * Math.Sqrt(sumSquares / windows.Count));
+        if (med <= 0) med = 1e-3;
         return new ShapeFit(scale, med, pca, chronological);
     }
 
