@@ -5,7 +5,8 @@ namespace AiOps.Intelligence.Anomaly;
 /// <summary>
 /// Shape component: a PCA subspace (ML.NET RandomizedPca) of mean-removed windows of the series, optionally of
 /// block means (<see cref="Aggregation"/> points per element, a coarser time scale). The raw score of a point is the
-/// absolute reconstruction error of the window ending at it, relative to the median training error.
+/// absolute reconstruction error of the window ending at it, relative to the median training error (at least 1 % of the
+/// training windows' RMS size).
 /// </summary>
 internal sealed class ShapeModel
 {
