@@ -51,12 +51,13 @@ public sealed class IngestionApiTests : IClassFixture<IngestionApiTests.App>
     public async Task ModelVersionPredictionsAndValueLandInTheModelSummary()
     {
         var id = NewId("model");
+        var at = await ThisMonthAsync(2, TimeSpan.FromMinutes(5)); // the error rate is month to date
         await _client.PostTelemetry(
-            Event("model", id, "predictions", 1000, Now.AddMinutes(-5), attributes: new { version = "v1" }),
-            Event("model", id, "errors", 10, Now.AddMinutes(-5), attributes: new { version = "v1" }),
-            Event("model", id, "predictions", 3000, Now.AddMinutes(-1), attributes: new { version = "v2" }),
-            Event("model", id, "latency_ms", 40, Now.AddMinutes(-1)),
-            Event("model", id, "value", 250, Now.AddMinutes(-1)));
+            Event("model", id, "predictions", 1000, at[0], attributes: new { version = "v1" }),
+            Event("model", id, "errors", 10, at[0], attributes: new { version = "v1" }),
+            Event("model", id, "predictions", 3000, at[1], attributes: new { version = "v2" }),
+            Event("model", id, "latency_ms", 40, at[1]),
+            Event("model", id, "value", 250, at[1]));
 
         var s = await Eventually.Until(() => _client.GetJsonOrNull($"/api/v1/models/{id}"), j => j?["eventsApplied"]?.GetValue<long>() == 5);
         var m = s!["model"]!;
@@ -72,12 +73,13 @@ public sealed class IngestionApiTests : IClassFixture<IngestionApiTests.App>
     public async Task CostCenterSpendIsBrokenDownByDayServiceAndResource()
     {
         var id = NewId("cc");
-        var start = new DateTimeOffset(Now.Year, Now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        var at = await ThisMonthAsync(3); // a fixed offset from the month's start once fell in the future
+        var previous = new DateTimeOffset(at[0].Year, at[0].Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(-1);
         await _client.PostTelemetry(
-            Event("costcenter", id, "cost", 10, start.AddHours(1), attributes: new { service = "gpu", resource = "a100-1" }),
-            Event("costcenter", id, "cost", 5, start.AddHours(2), attributes: new { service = "storage", resource = "bucket" }),
-            Event("costcenter", id, "cost", 7, start.AddHours(3), attributes: new { service = "gpu", resource = "a100-2" }),
-            Event("costcenter", id, "cost", 100, start.AddMonths(-1), attributes: new { service = "gpu" }));
+            Event("costcenter", id, "cost", 10, at[0], attributes: new { service = "gpu", resource = "a100-1" }),
+            Event("costcenter", id, "cost", 5, at[1], attributes: new { service = "storage", resource = "bucket" }),
+            Event("costcenter", id, "cost", 7, at[2], attributes: new { service = "gpu", resource = "a100-2" }),
+            Event("costcenter", id, "cost", 100, previous, attributes: new { service = "gpu" }));
         var put = await _client.PutJson($"/api/v1/costcenters/{id}", new { name = "ML platform", team = "ml", monthlyBudget = 44.0 });
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
 
@@ -197,14 +199,16 @@ public sealed class IngestionApiTests : IClassFixture<IngestionApiTests.App>
         Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/api/v1/costcenters/cc-etl", new { monthlyBudget = 500.0, team = "data" })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/api/v1/models/churn", new { costCenterId = "cc-serving", team = "ml", trainingPipelineId = "features" })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/api/v1/pipelines/features", new { costCenterId = "cc-etl", team = "data", freshnessSlaSeconds = 3600.0 })).StatusCode);
+        // Month-to-date figures and freshness: every time in this month and in the last 50 minutes.
+        var at = await ThisMonthAsync(5, TimeSpan.FromMinutes(50));
         await client.PostTelemetry(
-            Event("costcenter", "cc-serving", "cost", 200, Now.AddMinutes(-50)),
-            Event("costcenter", "cc-etl", "cost", 50, Now.AddMinutes(-50)),
-            Event("model", "churn", "predictions", 100_000, Now.AddMinutes(-40)),
-            Event("model", "churn", "value", 1000, Now.AddMinutes(-40)),
-            Event("pipeline", "features", "run.success", 1, Now.AddMinutes(-30)),
-            Event("pipeline", "features", "run.success", 1, Now.AddMinutes(-20)),
-            Event("pipeline", "features", "run.failure", 1, Now.AddMinutes(-10)));
+            Event("costcenter", "cc-serving", "cost", 200, at[0]),
+            Event("costcenter", "cc-etl", "cost", 50, at[0]),
+            Event("model", "churn", "predictions", 100_000, at[1]),
+            Event("model", "churn", "value", 1000, at[1]),
+            Event("pipeline", "features", "run.success", 1, at[2]),
+            Event("pipeline", "features", "run.success", 1, at[3]),
+            Event("pipeline", "features", "run.failure", 1, at[4]));
 
         var v = await Eventually.Until(() => client.GetJsonOrNull("/api/v1/value"), j => j?["eventsApplied"]?.GetValue<long>() == 7);
         Assert.Equal(250, (double)v!["spendMonthToDate"]!);

@@ -48,12 +48,12 @@ public sealed class PostgresClusterTests
             Assert.Equal(2, active);
         }
 
-        var now = DateTimeOffset.UtcNow;
+        var at = await ThisMonthAsync(20); // all in this month, or spendMonthToDate below falls short
         var events = new List<JsonObject>();
         for (var e = 0; e < 50; e++)
         {
             for (var i = 0; i < 20; i++)
-                events.Add(Event("costcenter", $"cc-{e}", "cost", 1, now.AddMinutes(-i), eventId: $"c-{e}-{i}"));
+                events.Add(Event("costcenter", $"cc-{e}", "cost", 1, at[i], eventId: $"c-{e}-{i}"));
         }
         var reply = await a.Client.PostTelemetry(events.ToArray());
         Assert.Equal(1000, (int)reply["accepted"]!);

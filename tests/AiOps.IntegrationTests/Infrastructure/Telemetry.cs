@@ -10,6 +10,28 @@ public static class Telemetry
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>
+    /// <paramref name="count"/> timestamps, oldest first, that all lie in the server clock's current month and
+    /// none in the future: "month to date" is the server's month and a time more than 5 minutes ahead is refused,
+    /// so a fixed offset from now or from the month's start fails near a month boundary. Within 2 minutes of a
+    /// month's end this waits for the next month. With <paramref name="within"/> they also lie in that span
+    /// before now (for figures such as freshness that look back from now).
+    /// </summary>
+    public static async Task<DateTimeOffset[]> ThisMonthAsync(int count, TimeSpan? within = null)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var start = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        if (start.AddMonths(1) - now < TimeSpan.FromMinutes(2))
+        {
+            await Task.Delay(start.AddMonths(1) - now + TimeSpan.FromSeconds(1));
+            now = DateTimeOffset.UtcNow;
+            start = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        }
+        if (within is { } span && now - span > start) start = now - span;
+        var step = (now - start) / (count + 1);
+        return Enumerable.Range(1, count).Select(i => start + i * step).ToArray();
+    }
+
     public static JsonObject Event(string kind, string id, string metric, double value, DateTimeOffset? at = null, string? eventId = null, object? attributes = null)
     {
         var e = new JsonObject
