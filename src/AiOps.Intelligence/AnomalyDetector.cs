@@ -289,10 +289,11 @@ public sealed class AnomalyDetector
         _context?.Learn(value);
         _scored++;
         _sinceTrain++;
-        // Between trainings, a calendar period is tested once as soon as it can be (three periods held), not only at the
-        // next training: on 5-minute data the daily period is testable after 864 points, the training schedule tests it
-        // at 2,816. Only the period changes here; the next training re-decides it with everything else.
-        if (_o.EarlyCalendarPeriod && _period == 0 && _shapeFine.Ready && _stepTicks > 0 && _o.SeasonalPeriod is null)
+        // A calendar period is tested once as soon as it can be (three periods held), not only at the next training: on
+        // 5-minute data the daily period is testable after 864 points, the training schedule tests it at 2,816; on hourly
+        // data after 72, on daily data the week after 21, both before the first training (256). Only the period changes
+        // here; the next training re-decides it with everything else.
+        if (_o.EarlyCalendarPeriod && _period == 0 && _stepTicks > 0 && _o.SeasonalPeriod is null)
             _period = CalendarPeriodNow(availBefore);
         bool trained = _shapeFine.Ready;
         if ((!trained && _count >= _o.MinTrainPoints && _sinceTrain >= _o.MinTrainPoints / 2)

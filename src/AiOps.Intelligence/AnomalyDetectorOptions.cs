@@ -31,9 +31,10 @@ public sealed record AnomalyDetectorOptions
     public double SecondComponentWeight { get; init; } = 0.5;
 
     /// <summary>
-    /// Between trainings (after the first), while the series has no period, run the training's calendar test (1 day,
+    /// While the series has no period (before the first training too), run the training's calendar test (1 day,
     /// 1 week) once at the point where a calendar period becomes testable (three of its periods held); a period found is
-    /// used at once (the next training re-decides it). On 5-minute data: the day from point 864 instead of 2,816.
+    /// used at once (the next training re-decides it). On 5-minute data: the day from point 864 instead of 2,816; on hourly
+    /// data the day from point 72 and on daily data the week from point 21 instead of 256 (the first training).
     /// </summary>
     public bool EarlyCalendarPeriod { get; init; } = true;
 

@@ -66,12 +66,25 @@ internal static class Synthetic
     /// 5-minute series: level 50 + daily sine of amplitude 20 + Gaussian noise (sd 1), except one day, from point
     /// <paramref name="flatFrom"/> for 288 points, held at the level (the daily pattern missing for a day).
     /// </summary>
-    public static double[] FlattenedDay(int n, int seed, int flatFrom)
+    public static double[] FlattenedDay(int n, int seed, int flatFrom, int period = 288)
     {
         var rng = new Random(seed);
         var y = new double[n];
         for (int t = 0; t < n; t++)
-            y[t] = (t >= flatFrom && t < flatFrom + 288 ? 50 : 50 + 20 * Math.Sin(2 * Math.PI * t / 288)) + Gaussian(rng);
+            y[t] = (t >= flatFrom && t < flatFrom + period ? 50 : 50 + 20 * Math.Sin(2 * Math.PI * t / period)) + Gaussian(rng);
+        return y;
+    }
+
+    /// <summary>Daily spend: level 1,000 on weekdays, 600 on Saturdays and Sundays (from <see cref="Start"/>, a Thursday), 5 % noise.</summary>
+    public static double[] DailySpend(int n, int seed)
+    {
+        var rng = new Random(seed);
+        var y = new double[n];
+        for (int t = 0; t < n; t++)
+        {
+            var day = Start.AddDays(t).DayOfWeek;
+            y[t] = (day is DayOfWeek.Saturday or DayOfWeek.Sunday ? 600 : 1000) * (1 + 0.05 * Gaussian(rng));
+        }
         return y;
     }
 

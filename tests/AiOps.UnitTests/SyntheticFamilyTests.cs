@@ -20,17 +20,22 @@ public class SyntheticFamilyTests
     public void SlowlyDriftingNoiseLevelRaisesAtMostAnIsolatedAlarm()
     {
         // seasonal hourly series whose noise grows steadily from 1 to 4 over 4,000 points: a gradual change of the noise
-        // is not an incident, the scales must follow it. The exact answer is no alarm; the tolerance of one alarm point
-        // per series is the current detector's false-alarm rate on the same series with constant noise (1 point in 3
-        // of 10 seeds, measured; with the drift 6 of 10 seeds have one), so the test fails as soon as the drift itself
-        // causes repeated alarms.
-        for (int seed = 31; seed <= 40; seed++)
+        // is not an incident, the scales must follow it. The exact answer is no alarm; normal data has a false-alarm rate,
+        // so the test counts alarm points on 40 seeds. Measured (after the probation): 20 alarm points in all, at most 3 in
+        // one series (seed 33); 19 and at most 2 while the daily period waited for the first training. The test fails above
+        // one alarm point per series on average or above 3 in any series. (It allowed one per series on 10 seeds until the calendar test could run before the
+        // first training; on 60 other seeds the detector of that time had two alarm points in 5 series, so that bound held
+        // on seeds 31-40 by luck, and the change moved seed 33 from 1 to 3 points while the total stayed at 6.)
+        int total = 0;
+        for (int seed = 31; seed <= 70; seed++)
         {
             var y = Synthetic.DriftingNoise(4000, seed, from: 1, to: 4);
             var s = Synthetic.Score(Detector(), y);
             int alarms = Alarms(s, 600, y.Length);
-            Assert.True(alarms <= 1, $"seed {seed}: {alarms} alarm points on drifting noise (max {MaxScore(s, 600, y.Length):F3})");
+            Assert.True(alarms <= 3, $"seed {seed}: {alarms} alarm points on drifting noise (max {MaxScore(s, 600, y.Length):F3})");
+            total += alarms;
         }
+        Assert.True(total <= 40, $"{total} alarm points on 40 series of drifting noise");
     }
 
     [Fact]
@@ -288,6 +293,54 @@ public class SyntheticFamilyTests
             Synthetic.Score(d, y, TimeSpan.FromMinutes(5));
             Assert.Equal(288, d.SeasonalPeriod);
         }
+    }
+
+    [Fact]
+    public void CalendarPeriodsOfHourlyAndDailyDataAreUsedBeforeTheFirstTraining()
+    {
+        // Three periods are held at 72 hourly points (the day) and at 21 daily points (the week), before the first
+        // training at 256 points. Known answer: each period is in use as soon as it is testable.
+        var hourly = Detector();
+        var y = Synthetic.Seasonal(80, 31);
+        for (int t = 0; t < y.Length; t++)
+        {
+            hourly.Score(Synthetic.Start + TimeSpan.FromHours(t), y[t]);
+            if (t == 70) Assert.Equal(0, hourly.SeasonalPeriod); // 71 points: not testable yet
+        }
+        Assert.Equal(24, hourly.SeasonalPeriod);
+
+        var daily = Detector();
+        var spend = Synthetic.DailySpend(30, 31);
+        for (int t = 0; t < spend.Length; t++)
+        {
+            daily.Score(Synthetic.Start.AddDays(t), spend[t]);
+            if (t == 19) Assert.Equal(0, daily.SeasonalPeriod);
+        }
+        Assert.Equal(7, daily.SeasonalPeriod);
+    }
+
+    [Fact]
+    public void AnHourlyDayWithoutItsDailyPatternInTheFirstWeekStandsOut()
+    {
+        // Hourly daily series whose sixth day (points 120-143) stays at the level, on 10 seeds. Known answer: that day
+        // scores above everything in the normal days before it (from point 36, the probation of 240 points). Measured:
+        // 10 of 10 with the daily period in use from point 72 (during the day 0.020-0.058, before 0.002-0.011: a seasonal
+        // view a few days old is uncertain, the day stands out without alarming); 0 of 10 while the period waited for the
+        // first training at 256 points (0.000 during, 0.001-0.002 before). Seed 31 alarmed at 0.96 two points after the
+        // period came into use until a calibrator needed 50 values before extrapolating beyond its maximum. The test
+        // fails below 8 of 10, or if a normal day before it alarms.
+        int stoodOut = 0;
+        var missed = new List<string>();
+        for (int seed = 31; seed <= 40; seed++)
+        {
+            var y = Synthetic.FlattenedDay(240, seed, flatFrom: 120, period: 24);
+            var s = Synthetic.Score(Detector(), y);
+            double before = MaxScore(s, 36, 120), during = MaxScore(s, 120, 144);
+            Assert.True(Alarms(s, 36, 120) == 0, $"seed {seed}: alarm before the flattened day (max {before:F3})");
+            if (during > before) stoodOut++;
+            else missed.Add($"seed {seed}: {during:F3} during, {before:F3} before");
+        }
+        Assert.True(stoodOut >= 8, $"the flattened day stood out on {stoodOut} of 10 series; missed: {string.Join(", ", missed)}");
     }
 
     [Fact]

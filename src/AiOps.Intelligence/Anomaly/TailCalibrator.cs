@@ -9,6 +9,10 @@ namespace AiOps.Intelligence.Anomaly;
 internal sealed class TailCalibrator
 {
     private const int Bins = 64;
+    // Values seen before the maximum anchors the extrapolation beyond it: the warm-up the residual's scale also takes
+    // (a plain running mean over its first 50 points). With two or three values the maximum is no tail: a seasonal view
+    // whose period had just come into use extrapolated from two near-zero values to a surprise of 5.9 (score 0.96).
+    private const double MinCountToExtrapolate = 50;
     private const double LogMin = -4.0;     // ln z lower edge
     private const double BinsPerUnit = 6.0; // bins per unit of ln z -> covers ln z in [-4, 6.67)
     private readonly float[] _counts = new float[Bins];
@@ -71,7 +75,7 @@ internal sealed class TailCalibrator
         double above = SumAbove(b) + 0.5 * _counts[b];
         double n = _total / _weight;                 // effective sample size
         double p = (above / _weight + 0.5) / (n + 1.0);
-        if (z > _maxZ && _maxZ > 0)
+        if (z > _maxZ && _maxZ > 0 && n >= MinCountToExtrapolate)
         {
             double r = _maxZ / z;
             p *= r * r;                              // extrapolate beyond everything seen
