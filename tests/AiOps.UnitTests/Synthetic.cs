@@ -63,8 +63,9 @@ internal static class Synthetic
     }
 
     /// <summary>
-    /// 5-minute series: level 50 + daily sine of amplitude 20 + Gaussian noise (sd 1), except one day, from point
-    /// <paramref name="flatFrom"/> for 288 points, held at the level (the daily pattern missing for a day).
+    /// Daily series: level 50 + daily sine of amplitude 20 + Gaussian noise (sd 1), except one day, from point
+    /// <paramref name="flatFrom"/> for <paramref name="period"/> points, held at the level (the daily pattern missing for
+    /// a day). A day is <paramref name="period"/> points: 288 for 5-minute data, 24 for hourly.
     /// </summary>
     public static double[] FlattenedDay(int n, int seed, int flatFrom, int period = 288)
     {

@@ -23,9 +23,10 @@ public class SyntheticFamilyTests
         // is not an incident, the scales must follow it. The exact answer is no alarm; normal data has a false-alarm rate,
         // so the test counts alarm points on 40 seeds. Measured (after the probation): 20 alarm points in all, at most 3 in
         // one series (seed 33); 19 and at most 2 while the daily period waited for the first training. The test fails above
-        // one alarm point per series on average or above 3 in any series. (It allowed one per series on 10 seeds until the calendar test could run before the
-        // first training; on 60 other seeds the detector of that time had two alarm points in 5 series, so that bound held
-        // on seeds 31-40 by luck, and the change moved seed 33 from 1 to 3 points while the total stayed at 6.)
+        // one alarm point per series on average or above 3 in any series. (It allowed one per series on 10 seeds until the
+        // calendar test could run before the first training; on 60 other seeds the detector of that time had two alarm
+        // points in 5 series, so that bound held on seeds 31-40 by luck, and the change moved seed 33 from 1 to 3 points
+        // while the total stayed at 6.)
         int total = 0;
         for (int seed = 31; seed <= 70; seed++)
         {
