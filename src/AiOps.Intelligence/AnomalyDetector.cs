@@ -291,14 +291,21 @@ public sealed class AnomalyDetector
         _sinceTrain++;
         // A calendar period is tested once as soon as it can be (three periods held), not only at the next training: on
         // 5-minute data the daily period is testable after 864 points, the training schedule tests it at 2,816; on hourly
-        // data after 72, on daily data the week after 21, both before the first training (256). Only the period changes
-        // here; the next training re-decides it with everything else.
+        // data after 72, on daily data the week after 21, both before the first training. Only the period changes here
+        // (and the residual is replayed with it); the next training re-decides it with everything else.
         if (_o.EarlyCalendarPeriod && _period == 0 && _stepTicks > 0 && _o.SeasonalPeriod is null)
+        {
             _period = CalendarPeriodNow(availBefore);
+            if (_period > 0) ReseedResidual();
+        }
+        // Schedule: the first training at MinTrainPoints (64-256 on coarse data, see FirstTrainPoints); until 4 × MinTrainPoints
+        // are held, again whenever the history has doubled since the last training, at most MinTrainPoints later (5-minute
+        // and hourly data: 256, 512, 768; daily data: 64, 128, 256, 512, 768); then every RetrainEvery.
         bool trained = _shapeFine.Ready;
-        if ((!trained && _count >= _o.MinTrainPoints && _sinceTrain >= _o.MinTrainPoints / 2)
+        int first = trained ? 0 : FirstTrainPoints();
+        if ((!trained && _count >= first && _sinceTrain >= first / 2)
             || (trained && _sinceTrain >= _o.RetrainEvery)
-            || (trained && _count < 4 * _o.MinTrainPoints && _sinceTrain >= _o.MinTrainPoints))
+            || (trained && _count < 4 * _o.MinTrainPoints && _sinceTrain >= Math.Min(_o.MinTrainPoints, _count - _sinceTrain)))
         {
             if (Trainer is null) Retrain();
             else if (_pending is null) StartTraining(Trainer);
@@ -312,9 +319,21 @@ public sealed class AnomalyDetector
     /// </summary>
     public bool TrainNow()
     {
-        if (_count < Math.Min(_o.MinTrainPoints, _buf.Length)) return false;
+        if (_count < Math.Min(FirstTrainPoints(), _buf.Length)) return false;
         Retrain();
         return true;
+    }
+
+    /// <summary>
+    /// Points before the first training: <see cref="AnomalyDetectorOptions.MinTrainPoints"/>, or fewer on coarse data,
+    /// once the history spans three weeks (three weekly periods, as the calendar test) and holds
+    /// <see cref="AnomalyDetectorOptions.EarlyTrainPoints"/>.
+    /// </summary>
+    private int FirstTrainPoints()
+    {
+        if (_o.EarlyTrainPoints <= 0 || _stepTicks <= 0) return _o.MinTrainPoints;
+        long threeWeeks = (3 * TimeSpan.TicksPerDay * 7 + _stepTicks - 1) / _stepTicks;
+        return (int)Math.Min(_o.MinTrainPoints, Math.Max(_o.EarlyTrainPoints, threeWeeks));
     }
 
     /// <summary>-log10 of the two-sided tail probability of <paramref name="m"/> among the values of the last snapshot.</summary>
@@ -386,6 +405,42 @@ public sealed class AnomalyDetector
         // The most extreme of N ordinary points reaches about log10(N) (+ the second component's share),
         // so on a few thousand normal points scores mostly stay below 0.5-0.6.
         return 1.0 / (1.0 + Math.Exp(-2.0 * (s - AlarmSurprise)));
+    }
+
+    /// <summary>
+    /// When the residual gains a seasonal prediction (the period goes from none to one), its scale and calibrator are
+    /// replayed over the history held with that prediction: what they would hold had the period been known from the
+    /// start. Before, they kept what they learned without it: on daily spend the weekends of the first three weeks were
+    /// residuals, and the inflated scale and maximum then damped every later surprise (a day of doubled spend at day 173
+    /// scored 0.61-0.80 in 4 of 10 series; 0.70-0.78 in 2 with the replay).
+    /// </summary>
+    private void ReseedResidual()
+    {
+        var h = Snapshot();
+        int p = _period;
+        Span<double> scratch = stackalloc double[LevelWindow * 2];
+        _calResidual.Clear();
+        double scale = double.NaN;
+        int k = 0;
+        for (int i = 1; i < h.Length; i++)
+        {
+            int m = Math.Min(LevelWindow, i);
+            double level = Robust.Median(h.AsSpan(i - m, m), scratch);
+            double e = Math.Abs(h[i] - level);
+            if (i >= p + LevelWindow)
+            {
+                double levelThen = Robust.Median(h.AsSpan(i - p - LevelWindow, LevelWindow), scratch);
+                e = Math.Min(e, Math.Abs(h[i] - (h[i - p] + level - levelThen)));
+            }
+            double floor = 1e-9 + 1e-6 * Math.Abs(level);
+            double sA = double.IsNaN(scale) ? Math.Max(e, floor) : Math.Max(scale, floor);
+            _calResidual.Add(e / sA);
+            double clipped = Winsor(e, scale, 4, floor);
+            if (double.IsNaN(scale)) scale = e;
+            else scale += (k < 50 ? 1.0 / (k + 1) : _o.ResidualScaleAlpha) * (clipped - scale);
+            k++;
+        }
+        if (!double.IsNaN(scale)) _absResidual = scale;
     }
 
     private void HandleTime(long ticks, double value)
@@ -575,12 +630,14 @@ public sealed class AnomalyDetector
 
     private void Install(TrainedModel model)
     {
+        int periodBefore = _period;
         _period = model.Period;
         // A training run in the background decided on the history of its snapshot. If a calendar period has become
         // testable since (and the early test may have found it meanwhile), test it on the history held now, so that the
         // result does not depend on how long the training took.
         if (_period == 0 && _o.EarlyCalendarPeriod && _stepTicks > 0 && _o.SeasonalPeriod is null)
             _period = CalendarPeriodNow(model.Sorted.Length);
+        if (_period > 0 && periodBefore == 0) ReseedResidual();
         _sorted = model.Sorted;
         _spread = model.Spread;
         if (model.Fine is not null) _shapeFine.Install(model.Fine);

@@ -15,6 +15,14 @@ public sealed record AnomalyDetectorOptions
     /// <summary>Points before the first model training; scoring before that uses robust statistics only.</summary>
     public int MinTrainPoints { get; init; } = 256;
 
+    /// <summary>
+    /// On coarse data (a step of 2 hours or more), the first training comes before <see cref="MinTrainPoints"/>: once the
+    /// history spans three weeks (the weekly period's calendar test) and holds this many points, the least the models
+    /// fit on (the shape model 32 windows of <see cref="WindowLength"/>, the novelty reference more than 32 values).
+    /// Until the history holds <see cref="MinTrainPoints"/>, the models are re-trained whenever it has doubled. 0 = off.
+    /// </summary>
+    public int EarlyTrainPoints { get; init; } = 64;
+
     /// <summary>Re-train the model (and re-detect seasonality) after this many new points.</summary>
     public int RetrainEvery { get; init; } = 2048;
 

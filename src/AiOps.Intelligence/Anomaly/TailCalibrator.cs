@@ -102,6 +102,17 @@ internal sealed class TailCalibrator
         }
     }
 
+    /// <summary>Forgets everything seen.</summary>
+    public void Clear()
+    {
+        Array.Clear(_counts);
+        Array.Clear(_tail);
+        _total = 0;
+        _maxZ = 0;
+        _weight = 1.0;
+        _lastZ = double.NaN;
+    }
+
     public int EstimatedBytes => Bins * 4 + 64;
 
     public void Write(BinaryWriter w)
