@@ -274,13 +274,7 @@ public sealed class AnomalyDetector
             if (zE >= 0) _calNovelty.Add(zE);
             if (zC >= 0) _context!.Calibrator.Add(zC);
         }
-        double clipped = Winsor(e, _absResidual, 4, floor);
-        if (double.IsNaN(_absResidual)) _absResidual = e;
-        else
-        {
-            double alpha = _scored < 50 ? 1.0 / (_scored + 1) : _o.ResidualScaleAlpha;
-            _absResidual += alpha * (clipped - _absResidual);
-        }
+        _absResidual = NextResidualScale(_absResidual, e, floor, _scored);
         _shortMean = shortNext;
         if (_scored == 0) { _levelMax = shortNext; _levelMin = shortNext; }
         _levelMax = Math.Max(_levelMax, shortNext);
@@ -377,6 +371,18 @@ public sealed class AnomalyDetector
         return lo;
     }
 
+    /// <summary>
+    /// The residual's scale after the residual <paramref name="e"/> of the point with index <paramref name="k"/>: a plain
+    /// running mean over the first 50 points, then an EW mean (rate <see cref="AnomalyDetectorOptions.ResidualScaleAlpha"/>)
+    /// of the residual clipped at 4 × the scale.
+    /// </summary>
+    private double NextResidualScale(double scale, double e, double floor, long k)
+    {
+        if (double.IsNaN(scale)) return e;
+        double alpha = k < 50 ? 1.0 / (k + 1) : _o.ResidualScaleAlpha;
+        return scale + alpha * (Winsor(e, scale, 4, floor) - scale);
+    }
+
     /// <summary>Clips x at k*scale once the scale is established (a zero scale must be able to grow).</summary>
     private static double Winsor(double x, double scale, double k, double floor) =>
         double.IsNaN(scale) || scale <= floor ? x : Math.Min(x, k * scale);
@@ -435,10 +441,7 @@ public sealed class AnomalyDetector
             double floor = 1e-9 + 1e-6 * Math.Abs(level);
             double sA = double.IsNaN(scale) ? Math.Max(e, floor) : Math.Max(scale, floor);
             _calResidual.Add(e / sA);
-            double clipped = Winsor(e, scale, 4, floor);
-            if (double.IsNaN(scale)) scale = e;
-            else scale += (k < 50 ? 1.0 / (k + 1) : _o.ResidualScaleAlpha) * (clipped - scale);
-            k++;
+            scale = NextResidualScale(scale, e, floor, k++);
         }
         if (!double.IsNaN(scale)) _absResidual = scale;
     }
