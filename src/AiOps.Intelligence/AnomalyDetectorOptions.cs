@@ -19,7 +19,8 @@ public sealed record AnomalyDetectorOptions
     /// On coarse data (a step of 2 hours or more), the first training comes before <see cref="MinTrainPoints"/>: once the
     /// history spans three weeks (the weekly period's calendar test) and holds this many points, the least the models
     /// fit on (the shape model 32 windows of <see cref="WindowLength"/>, the novelty reference more than 32 values).
-    /// Until the history holds <see cref="MinTrainPoints"/>, the models are re-trained whenever it has doubled. 0 = off.
+    /// Then, as on all data until the history holds 4 × <see cref="MinTrainPoints"/>, they are re-trained whenever the
+    /// history has doubled, at most <see cref="MinTrainPoints"/> points later (daily data: 64, 128, 256, 512, 768). 0 = off.
     /// </summary>
     public int EarlyTrainPoints { get; init; } = 64;
 
