@@ -89,6 +89,24 @@ internal static class Synthetic
         return y;
     }
 
+    /// <summary>
+    /// Daily spend on business days only (none is reported on Saturdays and Sundays): 1,000 with 5 % noise, Mondays
+    /// 15 % higher. <paramref name="days"/> calendar days from <see cref="Start"/>; returns each reported day's offset
+    /// in days and its value.
+    /// </summary>
+    public static (int Day, double Value)[] BusinessDaySpend(int days, int seed)
+    {
+        var rng = new Random(seed);
+        var points = new List<(int, double)>();
+        for (int t = 0; t < days; t++)
+        {
+            var day = Start.AddDays(t).DayOfWeek;
+            if (day is DayOfWeek.Saturday or DayOfWeek.Sunday) continue;
+            points.Add((t, (day == DayOfWeek.Monday ? 1150 : 1000) * (1 + 0.05 * Gaussian(rng))));
+        }
+        return [.. points];
+    }
+
     public static double[] Score(AnomalyDetector d, double[] y, TimeSpan? step = null)
     {
         var s = new double[y.Length];
