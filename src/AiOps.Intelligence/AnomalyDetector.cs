@@ -372,6 +372,19 @@ public sealed class AnomalyDetector
     }
 
     /// <summary>
+    /// The refractory span in points: <see cref="AnomalyDetectorOptions.RefractoryPoints"/>, but at most a week, the
+    /// longest calendar period: 150 points are 12.5 hours of 5-minute data and 6.25 days of hourly data, but 150 days of
+    /// daily data, where one alarm halved every surprise for five months and a different incident seven weeks later
+    /// stayed at 0.01.
+    /// </summary>
+    private int RefractoryPointsNow()
+    {
+        if (_stepTicks <= 0) return _o.RefractoryPoints;
+        long week = TimeSpan.TicksPerDay * 7 / _stepTicks;
+        return (int)Math.Clamp(week, 1, _o.RefractoryPoints);
+    }
+
+    /// <summary>
     /// The residual's scale after the residual <paramref name="e"/> of the point with index <paramref name="k"/>: a plain
     /// running mean over the first 50 points, then an EW mean (rate <see cref="AnomalyDetectorOptions.ResidualScaleAlpha"/>)
     /// of the residual clipped at 4 × the scale.
@@ -396,13 +409,14 @@ public sealed class AnomalyDetector
         // damping of repeats: a weaker repeat of a recent peak counts half. The peak is forgotten (by 4 orders of
         // magnitude) over the refractory span: the span within which a repeat is taken for the same incident.
         double prevPeak = _peak;
-        double decay = 4.0 / Math.Max(1, _o.RefractoryPoints);
+        int refractoryPoints = RefractoryPointsNow();
+        double decay = 4.0 / Math.Max(1, refractoryPoints);
         _peak = Math.Max(surprise, _peak - decay);
         double s = surprise > prevPeak ? surprise : surprise * 0.5;
 
         // refractory period after an alarm (a point at AlarmScore or above): the same incident is not reported again
         // unless it gets clearly worse
-        bool refractory = _sinceAlarm < _o.RefractoryPoints && s <= _alarmLevel + _o.RefractoryMargin;
+        bool refractory = _sinceAlarm < refractoryPoints && s <= _alarmLevel + _o.RefractoryMargin;
         if (refractory) s = Math.Min(s, surprise * 0.5);
         else if (s >= _refractoryFrom) { _sinceAlarm = 0; _alarmLevel = s; }
         if (_sinceAlarm < int.MaxValue) _sinceAlarm++;

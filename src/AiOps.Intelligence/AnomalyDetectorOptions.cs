@@ -59,6 +59,7 @@ public sealed record AnomalyDetectorOptions
     /// <summary>
     /// Points after an alarm (a score at <see cref="AnomalyDetector.AlarmScore"/> or above) during which the same incident is
     /// not reported again... Also the span over which a peak is forgotten: within it a weaker repeat of the peak counts half.
+    /// At most a week of points (the longest calendar period): on daily data 7, not 150.
     /// </summary>
     public int RefractoryPoints { get; init; } = 150;
 
