@@ -421,10 +421,10 @@ public class SyntheticFamilyTests
     {
         // Daily spend doubled on day 173 (it alarms on 8 of 10 seeds, see above), then 500 higher every day from day 215
         // (weekdays 1,500, weekends 1,100: a resource left running), 10 seeds. Known answer: the second incident scores
-        // above every normal day (from day 30, the doubled day left out) within its first 10 days. Measured: 10 of 10 (0.55-0.77
-        // against at most 0.02-0.27). While the refractory span was 150 points (150 days) however coarse the data: 2 of 10,
-        // the two where the doubled day did not alarm; after an alarm the shift stayed at 0.012-0.019. The test fails
-        // below 8 of 10 or on any alarm on a normal day.
+        // above every normal day (from day 30, the doubled day left out) within its first 10 days. Measured: 10 of 10
+        // (0.55-0.77 against at most 0.02-0.27). While the refractory span was 150 points (150 days) however coarse the
+        // data: 2 of 10, the two where the doubled day did not alarm; after an alarm the shift stayed at 0.012-0.019. The
+        // test fails below 8 of 10 or on any alarm on a normal day.
         int stoodOut = 0;
         var missed = new List<string>();
         for (int seed = 31; seed <= 40; seed++)
