@@ -194,9 +194,8 @@ public sealed class AnomalyDetector
             double seasonal = Back(_period) + (level - levelThen);
             e = Math.Min(e, Math.Abs(value - seasonal));
         }
-        double floor = 1e-9 + 1e-6 * Math.Abs(level);
-        double sA = double.IsNaN(_absResidual) ? Math.Max(e, floor) : Math.Max(_absResidual, floor);
-        double zA = e / sA;
+        double floor = ResidualFloor(level);
+        double zA = ResidualZ(e, _absResidual, floor);
         double sR = avail >= 2 ? _calResidual.Surprise(zA) : 0;
 
         // short-term level (EW mean of the last ~5 values), used by the novelty component
@@ -384,6 +383,13 @@ public sealed class AnomalyDetector
         return (int)Math.Max(1, TimeSpan.TicksPerDay * 7 / _stepTicks);
     }
 
+    /// <summary>The smallest scale a residual is measured in: a millionth of the level (a constant series has none).</summary>
+    private static double ResidualFloor(double level) => 1e-9 + 1e-6 * Math.Abs(level);
+
+    /// <summary>The residual <paramref name="e"/> in units of the scale (itself while there is no scale yet).</summary>
+    private static double ResidualZ(double e, double scale, double floor) =>
+        e / (double.IsNaN(scale) ? Math.Max(e, floor) : Math.Max(scale, floor));
+
     /// <summary>
     /// The residual's scale after the residual <paramref name="e"/> of the point with index <paramref name="k"/>: a plain
     /// running mean over the first 50 points, then an EW mean (rate <see cref="AnomalyDetectorOptions.ResidualScaleAlpha"/>)
@@ -452,9 +458,8 @@ public sealed class AnomalyDetector
                 double levelThen = Robust.Median(h.AsSpan(i - p - LevelWindow, LevelWindow), scratch);
                 e = Math.Min(e, Math.Abs(h[i] - (h[i - p] + level - levelThen)));
             }
-            double floor = 1e-9 + 1e-6 * Math.Abs(level);
-            double sA = double.IsNaN(scale) ? Math.Max(e, floor) : Math.Max(scale, floor);
-            _calResidual.Add(e / sA);
+            double floor = ResidualFloor(level);
+            _calResidual.Add(ResidualZ(e, scale, floor));
             scale = NextResidualScale(scale, e, floor, k++);
         }
         if (!double.IsNaN(scale)) _absResidual = scale;
