@@ -347,13 +347,25 @@ public sealed class AnomalyDetector
         // beyond every short-term level ever seen (records): extra evidence
         // beyond every short-term level seen in the whole history (a record): extra evidence, growing with the
         // excess over the old record (in iid noise records keep occurring, but only by small margins)
-        if (_o.RecordLevelBoost > 0 && _count > _o.RecordAfterPoints)
+        if (_o.RecordLevelBoost > 0 && RecordsCount())
         {
             double unit = Math.Max(_o.RecordMarginNoise * _absResidual, 1e-12);
             double excess = m > _levelMax ? (m - _levelMax) / unit : m < _levelMin ? (_levelMin - m) / unit : 0;
             if (excess > 0) p *= Math.Pow(10, -_o.RecordLevelBoost * Math.Min(1.0, excess));
         }
         return -Math.Log10(Math.Max(p, 1e-12));
+    }
+
+    /// <summary>
+    /// Whether a record level is extra evidence: once the history holds <see cref="AnomalyDetectorOptions.RecordAfterPoints"/>
+    /// (2,048: a week of 5-minute data), or on coarse data once it holds the first training's points (daily data: 64 days),
+    /// where 2,048 points are 5.6 years of daily data and a record never counted in a daily spend series' life.
+    /// </summary>
+    private bool RecordsCount()
+    {
+        if (_count > _o.RecordAfterPoints) return true;
+        int first = FirstTrainPoints();
+        return first < _o.MinTrainPoints && _count > first;
     }
 
     private static int LowerBound(float[] a, float x)

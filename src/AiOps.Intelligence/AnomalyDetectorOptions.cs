@@ -81,7 +81,10 @@ public sealed record AnomalyDetectorOptions
     /// <summary>Excess over the old record (in mean absolute residuals) that earns the full record boost.</summary>
     public double RecordMarginNoise { get; init; } = 2.0;
 
-    /// <summary>Records count only after this many points of history.</summary>
+    /// <summary>
+    /// Records count only after this many points of history; on coarse data (see <see cref="EarlyTrainPoints"/>) once the
+    /// first training's points are held (daily data: 64).
+    /// </summary>
     public int RecordAfterPoints { get; init; } = 2048;
 
     /// <summary>Largest gap (in points) that is filled in when timestamps jump; a longer gap in a seasonal series is filled up to the same phase (fewer than one period).</summary>

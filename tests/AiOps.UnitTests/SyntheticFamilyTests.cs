@@ -395,8 +395,9 @@ public class SyntheticFamilyTests
     public void ADailySpendSpikeAlarmsInTheFirstYear()
     {
         // Daily spend (weekdays 1,000, weekends 600, 5 % noise) that doubles for one weekday (day 173, a Tuesday), on 10
-        // seeds. Known answer: the day alarms, and no normal day after the probation (day 30) does. Measured: 8 of 10 alarm
-        // (0.70-0.95; normal days at most 0.02-0.27, 0.02-0.22 before the refractory span was capped at a week). Before the
+        // seeds. Known answer: the day alarms, and no normal day after the probation (day 30) does. Measured: 9 of 10 alarm
+        // (0.70-0.96; normal days at most 0.04-0.24); 8 of 10 (0.70-0.95; normal days at most 0.02-0.27) before records
+        // counted on coarse data from the first training, 0.02-0.22 before the refractory span was capped at a week. Before the
         // models trained at 64 points and the residual was replayed when the weekly period came into use: 2 of 10
         // (0.03-0.90; normal days at most 0.01-0.10), the first training was at day 256 and the residual kept the weekends
         // of the first three weeks as its scale; with the early training alone, 6 of 10. The test fails below 8 of 10 or on
@@ -422,7 +423,8 @@ public class SyntheticFamilyTests
         // Daily spend doubled on day 173 (it alarms on 8 of 10 seeds, see above), then 500 higher every day from day 215
         // (weekdays 1,500, weekends 1,100: a resource left running), 10 seeds. Known answer: the second incident scores
         // above every normal day (from day 30, the doubled day left out) within its first 10 days. Measured: 10 of 10
-        // (0.55-0.77 against at most 0.02-0.27). While the refractory span was 150 points (150 days) however coarse the
+        // (0.54-0.77 against at most 0.04-0.24; 0.55-0.77 against 0.02-0.27 before records counted on coarse data from the
+        // first training). While the refractory span was 150 points (150 days) however coarse the
         // data: 2 of 10, the two where the doubled day did not alarm; after an alarm the shift stayed at 0.012-0.019. The
         // test fails below 8 of 10 or on any alarm on a normal day.
         int stoodOut = 0;
@@ -442,12 +444,37 @@ public class SyntheticFamilyTests
     }
 
     [Fact]
+    public void ADailySpendStepAlarmsWithinTenDays()
+    {
+        // Daily spend (weekdays 1,000, weekends 600, 5 % noise) 40 % higher on every day from day 173 (a Tuesday), 10
+        // seeds: a workload that grew, a discount that ended. Known answer: the step alarms within its first 10 days, and no
+        // normal day after the probation (day 30) does. Measured: 7 of 10 alarm, on the step's second or third day
+        // (0.69-0.92 within 10 days; normal days at most 0.02-0.23). Before records counted on coarse data from the first
+        // training (they waited for 2,048 points, 5.6 years of daily data): 3 of 10 (0.64-0.90), the level's novelty among
+        // 173 values being all the evidence a new high had. The test fails below 6 of 10 or on any alarm on a normal day.
+        int found = 0;
+        var missed = new List<string>();
+        for (int seed = 31; seed <= 40; seed++)
+        {
+            var y = Synthetic.DailySpend(200, seed);
+            for (int t = 173; t < y.Length; t++) y[t] *= 1.4;
+            var s = Synthetic.Score(Detector(), y, TimeSpan.FromDays(1));
+            double normal = MaxScore(s, 30, 173), step = MaxScore(s, 173, 183);
+            Assert.True(normal < Alarm, $"seed {seed}: a normal day alarmed ({normal:F3})");
+            if (step >= Alarm) found++;
+            else missed.Add($"seed {seed}: {step:F3}");
+        }
+        Assert.True(found >= 6, $"the step alarmed on {found} of 10 series; missed: {string.Join(", ", missed)}");
+    }
+
+    [Fact]
     public void ABusinessDaySpendSpikeAlarms()
     {
         // Daily spend reported on business days only (weekends missing: the gaps are filled), Mondays 15 % higher, doubled
         // on one Tuesday (day 222; Synthetic.Start is a Thursday), 10 seeds. Known answer: the day alarms, and no normal
-        // day after the probation (the 30th reported day) does. Measured: 10 of 10 alarm (0.89-0.97; normal days at most
-        // 0.05-0.37). Before coarse data trained after three weeks and the residual was replayed with the weekly period:
+        // day after the probation (the 30th reported day) does. Measured: 10 of 10 alarm (0.93-0.99; normal days at most
+        // 0.04-0.32; 0.89-0.97 and 0.05-0.37 before records counted on coarse data from the first training). Before coarse
+        // data trained after three weeks and the residual was replayed with the weekly period:
         // 1 of 10 (0.01-0.89; normal days at most 0.003-0.16). The test fails below 8 of 10 or on any alarm on a normal day.
         Assert.Equal(DayOfWeek.Tuesday, Synthetic.Start.AddDays(222).DayOfWeek);
         int found = 0;
