@@ -16,6 +16,27 @@ public class SyntheticFamilyTests
 
     private static int Alarms(double[] s, int from, int to) => s.Skip(from).Take(to - from).Count(x => x >= Alarm);
 
+    /// <summary>
+    /// Scores the daily series <paramref name="make"/> draws for seeds 31-40, one point a day; asserts that no normal day
+    /// (from day 30 to <paramref name="normalUntil"/>, the incident's days [<paramref name="from"/>, <paramref name="to"/>)
+    /// left out) alarms, and returns on how many seeds the incident alarmed, with the misses.
+    /// </summary>
+    private static (int Found, string Missed) DailyIncidentAlarms(Func<int, double[]> make, int from, int to, int normalUntil)
+    {
+        int found = 0;
+        var missed = new List<string>();
+        for (int seed = 31; seed <= 40; seed++)
+        {
+            var s = Synthetic.Score(Detector(), make(seed), TimeSpan.FromDays(1));
+            double normal = to < normalUntil ? Math.Max(MaxScore(s, 30, from), MaxScore(s, to, normalUntil)) : MaxScore(s, 30, from);
+            Assert.True(normal < Alarm, $"seed {seed}: a normal day alarmed ({normal:F3})");
+            double incident = MaxScore(s, from, to);
+            if (incident >= Alarm) found++;
+            else missed.Add($"seed {seed}: {incident:F3}");
+        }
+        return (found, string.Join(", ", missed));
+    }
+
     [Fact]
     public void SlowlyDriftingNoiseLevelRaisesAtMostAnIsolatedAlarm()
     {
@@ -402,19 +423,13 @@ public class SyntheticFamilyTests
         // (0.03-0.90; normal days at most 0.01-0.10), the first training was at day 256 and the residual kept the weekends
         // of the first three weeks as its scale; with the early training alone, 6 of 10. The test fails below 8 of 10 or on
         // any alarm on a normal day.
-        int found = 0;
-        var missed = new List<string>();
-        for (int seed = 31; seed <= 40; seed++)
+        var (found, missed) = DailyIncidentAlarms(seed =>
         {
             var y = Synthetic.DailySpend(200, seed);
             y[173] *= 2;
-            var s = Synthetic.Score(Detector(), y, TimeSpan.FromDays(1));
-            double normal = Math.Max(MaxScore(s, 30, 173), MaxScore(s, 174, 200));
-            Assert.True(normal < Alarm, $"seed {seed}: a normal day alarmed ({normal:F3})");
-            if (s[173] >= Alarm) found++;
-            else missed.Add($"seed {seed}: {s[173]:F3}");
-        }
-        Assert.True(found >= 8, $"the doubled day alarmed on {found} of 10 series; missed: {string.Join(", ", missed)}");
+            return y;
+        }, from: 173, to: 174, normalUntil: 200);
+        Assert.True(found >= 8, $"the doubled day alarmed on {found} of 10 series; missed: {missed}");
     }
 
     [Fact]
@@ -452,19 +467,13 @@ public class SyntheticFamilyTests
         // (0.69-0.92 within 10 days; normal days at most 0.02-0.23). Before records counted on coarse data from the first
         // training (they waited for 2,048 points, 5.6 years of daily data): 3 of 10 (0.64-0.90), the level's novelty among
         // 173 values being all the evidence a new high had. The test fails below 6 of 10 or on any alarm on a normal day.
-        int found = 0;
-        var missed = new List<string>();
-        for (int seed = 31; seed <= 40; seed++)
+        var (found, missed) = DailyIncidentAlarms(seed =>
         {
             var y = Synthetic.DailySpend(200, seed);
             for (int t = 173; t < y.Length; t++) y[t] *= 1.4;
-            var s = Synthetic.Score(Detector(), y, TimeSpan.FromDays(1));
-            double normal = MaxScore(s, 30, 173), step = MaxScore(s, 173, 183);
-            Assert.True(normal < Alarm, $"seed {seed}: a normal day alarmed ({normal:F3})");
-            if (step >= Alarm) found++;
-            else missed.Add($"seed {seed}: {step:F3}");
-        }
-        Assert.True(found >= 6, $"the step alarmed on {found} of 10 series; missed: {string.Join(", ", missed)}");
+            return y;
+        }, from: 173, to: 183, normalUntil: 183);
+        Assert.True(found >= 6, $"the step alarmed on {found} of 10 series; missed: {missed}");
     }
 
     [Fact]
