@@ -344,7 +344,6 @@ public sealed class AnomalyDetector
         double p = (Math.Min(below + half, above + half) + 0.5) / (n + 1.0);
         if (mf < a[0]) p *= Math.Exp(-(a[0] - m) / _spread);
         else if (mf > a[n - 1]) p *= Math.Exp(-(m - a[n - 1]) / _spread);
-        // beyond every short-term level ever seen (records): extra evidence
         // beyond every short-term level seen in the whole history (a record): extra evidence, growing with the
         // excess over the old record (in iid noise records keep occurring, but only by small margins)
         if (_o.RecordLevelBoost > 0 && RecordsCount())
