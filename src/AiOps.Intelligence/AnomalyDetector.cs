@@ -22,7 +22,8 @@ namespace AiOps.Intelligence;
 /// </remarks>
 public sealed class AnomalyDetector
 {
-    private const int FormatVersion = 2; // 2: the step's refinement (first timestamp, steps counted since); 1 is still read
+    private const int FormatVersion = 3; // 3: read back bit for bit (history in double precision unless single holds it exactly,
+                                         // calibrators as held); 2: the step's refinement (first timestamp, steps counted since); 1 and 2 are still read
     private const int LevelWindow = 8;
 
     private readonly AnomalyDetectorOptions _o;
@@ -698,7 +699,12 @@ public sealed class AnomalyDetector
             // state
             int avail = Available;
             w.Write(avail);
-            for (int k = avail; k >= 1; k--) w.Write((float)Back(k)); // oldest first, float precision is enough
+            // oldest first; in single precision when that holds every value exactly (counts, whole amounts), else as held
+            bool single = true;
+            for (int k = avail; k >= 1 && single; k--) { double v = Back(k); single = double.IsNaN(v) || (float)v == v; }
+            w.Write(single);
+            if (single) for (int k = avail; k >= 1; k--) w.Write((float)Back(k));
+            else for (int k = avail; k >= 1; k--) w.Write(Back(k));
             w.Write(_count); w.Write(_scored); w.Write(_lastTicks); w.Write(_stepTicks); w.Write(_nIntervals);
             for (int i = 0; i < _nIntervals; i++) w.Write(_firstIntervals[i]);
             w.Write(_period); w.Write(_absResidual); w.Write(_sinceTrain);
@@ -724,7 +730,8 @@ public sealed class AnomalyDetector
         var o = System.Text.Json.JsonSerializer.Deserialize<AnomalyDetectorOptions>(r.ReadString()) ?? new AnomalyDetectorOptions();
         var d = new AnomalyDetector(o);
         int avail = r.ReadInt32();
-        for (int i = 0; i < avail; i++) d.Append(r.ReadSingle());
+        bool single = version < 3 || r.ReadBoolean();
+        for (int i = 0; i < avail; i++) d.Append(single ? r.ReadSingle() : r.ReadDouble());
         d._count = r.ReadInt64(); d._scored = r.ReadInt64(); d._lastTicks = r.ReadInt64(); d._stepTicks = r.ReadInt64();
         d._nIntervals = r.ReadInt32();
         for (int i = 0; i < d._nIntervals; i++) d._firstIntervals[i] = r.ReadInt64();
@@ -732,10 +739,11 @@ public sealed class AnomalyDetector
         d._sinceTrain = r.ReadInt64(); d._peak = r.ReadDouble(); d._ewSurprise = r.ReadDouble(); d._sinceAlarm = r.ReadInt32();
         d._alarmLevel = r.ReadDouble(); d._shortMean = r.ReadDouble(); d._levelMax = r.ReadDouble(); d._levelMin = r.ReadDouble();
         d._seasonEw = r.ReadDouble(); d._seasonAbs = r.ReadDouble();
-        d._calResidual.Read(r); d._calSeason.Read(r); d._calNovelty.Read(r);
-        d._shapeFine.Read(r);
-        d._shapeCoarse?.Read(r);
-        d._context?.Read(r);
+        bool normalised = version < 3;
+        d._calResidual.Read(r, normalised); d._calSeason.Read(r, normalised); d._calNovelty.Read(r, normalised);
+        d._shapeFine.Read(r, normalised);
+        d._shapeCoarse?.Read(r, normalised);
+        d._context?.Read(r, normalised);
         int ns = r.ReadInt32();
         if (ns > 0)
         {

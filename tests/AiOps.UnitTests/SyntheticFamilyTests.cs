@@ -433,38 +433,9 @@ public class SyntheticFamilyTests
     }
 
     [Fact]
-    public void ADailySpendDetectorRestoredBeforeEveryDayAlarmsLikeOneNeverStored()
-    {
-        // A grain that reports once a day is deactivated between its points, so its detector is read from storage before
-        // nearly every point. Known answer: the doubled day of the test above alarms on the same seeds whether the
-        // detector is written and read back before every day or never, and no normal day alarms either way. The history is
-        // stored in single precision, so scores differ a little: measured at most 0.008-0.224 per series (the largest
-        // where the shape model's third component is a noise direction), the doubled day 0.69-0.96 both ways.
-        for (int seed = 31; seed <= 40; seed++)
-        {
-            var y = Synthetic.DailySpend(200, seed);
-            y[173] *= 2;
-            var kept = Detector();
-            var stored = Detector();
-            double normalKept = 0, normalStored = 0, spikeKept = 0, spikeStored = 0;
-            for (int t = 0; t < y.Length; t++)
-            {
-                stored = AnomalyDetector.Deserialize(stored.Serialize());
-                stored.AlarmScore = Alarm;
-                var ts = Synthetic.Start.AddDays(t);
-                double a = kept.Score(ts, y[t]), b = stored.Score(ts, y[t]);
-                if (t == 173) { spikeKept = a; spikeStored = b; }
-                else if (t >= 30) { normalKept = Math.Max(normalKept, a); normalStored = Math.Max(normalStored, b); }
-            }
-            Assert.True(normalStored < Alarm && normalKept < Alarm, $"seed {seed}: a normal day alarmed ({normalKept:F3} kept, {normalStored:F3} stored)");
-            Assert.True(spikeKept >= Alarm == spikeStored >= Alarm, $"seed {seed}: the doubled day scored {spikeKept:F3} kept, {spikeStored:F3} stored");
-        }
-    }
-
-    [Fact]
     public void ALaterIncidentOfDailySpendIsNotMutedByAnEarlierAlarm()
     {
-        // Daily spend doubled on day 173 (it alarms on 8 of 10 seeds, see above), then 500 higher every day from day 215
+        // Daily spend doubled on day 173 (it alarms on 9 of 10 seeds, see above), then 500 higher every day from day 215
         // (weekdays 1,500, weekends 1,100: a resource left running), 10 seeds. Known answer: the second incident scores
         // above every normal day (from day 30, the doubled day left out) within its first 10 days. Measured: 10 of 10
         // (0.54-0.77 against at most 0.04-0.24; 0.55-0.77 against 0.02-0.27 before records counted on coarse data from the

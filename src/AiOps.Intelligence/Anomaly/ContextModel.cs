@@ -171,7 +171,7 @@ internal sealed class ContextModel
         Calibrator.Write(w);
     }
 
-    public void Read(BinaryReader r)
+    public void Read(BinaryReader r, bool normalisedCalibrator = false)
     {
         _lo = r.ReadDouble(); _step = r.ReadDouble(); _prev1 = r.ReadInt32(); _prev2 = r.ReadInt32(); _seen = r.ReadUInt64();
         if (_order1Coarse is not null)
@@ -187,6 +187,6 @@ internal sealed class ContextModel
             int i = r.ReadUInt16();
             _order2[i] = r.ReadUInt64();
         }
-        Calibrator.Read(r);
+        Calibrator.Read(r, normalisedCalibrator);
     }
 }

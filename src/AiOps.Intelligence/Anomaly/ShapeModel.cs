@@ -154,10 +154,10 @@ internal sealed class ShapeModel
         _pca?.Write(w);
     }
 
-    public void Read(BinaryReader r)
+    public void Read(BinaryReader r, bool normalisedCalibrator = false)
     {
         _scale = r.ReadDouble(); _err = r.ReadDouble();
-        Calibrator.Read(r);
+        Calibrator.Read(r, normalisedCalibrator);
         _pca = r.ReadBoolean() ? PcaSubspace.Read(r) : null;
     }
 }

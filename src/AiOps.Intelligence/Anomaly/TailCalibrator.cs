@@ -113,22 +113,29 @@ internal sealed class TailCalibrator
         _lastZ = double.NaN;
     }
 
-    public int EstimatedBytes => Bins * 4 + 64;
+    public int EstimatedBytes => Bins * 4 + (Bins + 1) * 8 + 64;
 
     public void Write(BinaryWriter w)
     {
-        // store normalised to weight 1
-        foreach (var c in _counts) w.Write((float)(c / _weight));
-        w.Write(_total / _weight);
+        // as held, so that a calibrator read back continues bit for bit: the counts at the current weight, and the tail
+        // sums as accumulated (a tree rebuilt from the counts rounds differently)
+        foreach (var c in _counts) w.Write(c);
+        w.Write(_weight);
+        w.Write(_total);
         w.Write(_maxZ);
+        foreach (var t in _tail) w.Write(t);
     }
 
-    public void Read(BinaryReader r)
+    /// <param name="r">The reader.</param>
+    /// <param name="normalised">Written before the detector's format 3: the counts and total divided by the weight, no tail sums.</param>
+    public void Read(BinaryReader r, bool normalised = false)
     {
         for (int i = 0; i < Bins; i++) _counts[i] = r.ReadSingle();
+        _weight = normalised ? 1.0 : r.ReadDouble();
         _total = r.ReadDouble();
         _maxZ = r.ReadDouble();
-        _weight = 1.0;
-        RebuildTree();
+        _lastZ = double.NaN;
+        if (normalised) RebuildTree();
+        else for (int i = 0; i < _tail.Length; i++) _tail[i] = r.ReadDouble();
     }
 }
