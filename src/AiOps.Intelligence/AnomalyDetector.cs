@@ -132,6 +132,9 @@ public sealed class AnomalyDetector
     /// <summary>Number of points scored so far.</summary>
     public long Count => _scored;
 
+    /// <summary>Timestamp of the newest point scored (UTC), or null before the first.</summary>
+    public DateTime? LastTimestampUtc => _lastTicks == 0 ? null : new DateTime(_lastTicks, DateTimeKind.Utc);
+
     /// <summary>Detected seasonal period in points (0 = none).</summary>
     public int SeasonalPeriod => _period;
 

@@ -35,4 +35,30 @@ public class DetectorSetTests
         restored.Load(state);
         Assert.True(MaxAfterShift(restored, y, from: 2000) >= 0.8);
     }
+
+    [Fact]
+    public void ADetectorCaughtUpOnThePointsItsEntityKeptScoresLikeOneThatNeverStopped()
+    {
+        // A set written at point 1,000 and 40 more points scored: the state a crash leaves when the entity was written
+        // after its detectors. Known answer: read back and fed the entity's raw window (points 976-1,039: the 24 before
+        // 1,000 are skipped as already seen), it scores points 1,040-1,999 bit for bit as the set that never stopped.
+        var y = Ramp(33);
+        long At(int t) => 1_767_225_600_000L + t * 300_000L;
+        var kept = new DetectorSet(alarmScore: 0.8, inlineTraining: true);
+        for (int t = 0; t < 1000; t++) kept.Score("latency_ms", At(t), y[t]);
+        var state = new DetectorState();
+        kept.SaveTo(state);
+        for (int t = 1000; t < 1040; t++) kept.Score("latency_ms", At(t), y[t]);
+
+        var restored = new DetectorSet(alarmScore: 0.8, inlineTraining: true);
+        restored.Load(state);
+        Assert.Equal(40, restored.CatchUp("latency_ms", Enumerable.Range(976, 64).Select(t => (At(t), y[t]))));
+        Assert.Equal(0, restored.CatchUp("latency_ms", Enumerable.Range(976, 64).Select(t => (At(t), y[t])))); // nothing twice
+        for (int t = 1040; t < 2000; t++) Assert.Equal(kept.Score("latency_ms", At(t), y[t]), restored.Score("latency_ms", At(t), y[t]));
+
+        // a series whose detector was never written learns the window it is given
+        var fresh = new DetectorSet(alarmScore: 0.8, inlineTraining: true);
+        Assert.Equal(64, fresh.CatchUp("latency_ms", Enumerable.Range(976, 64).Select(t => (At(t), y[t]))));
+        Assert.Equal(1, fresh.Count);
+    }
 }

@@ -38,6 +38,26 @@ public sealed class DetectorSet(IDetectorTrainer? trainer = null, double alarmSc
         return detector.Score(DateTime.UnixEpoch.AddMilliseconds(timestampMs), value);
     }
 
+    /// <summary>
+    /// Feeds the detector of <paramref name="metric"/> the points (in time order) newer than the newest it has scored: the
+    /// points an entity kept that its stored detector had not seen yet (written at a longer interval than the entity).
+    /// Their scores are not used: they were reported when the points arrived. Returns how many points were fed.
+    /// </summary>
+    public int CatchUp(string metric, IEnumerable<(long TimestampMs, double Value)> points)
+    {
+        long after = long.MinValue;
+        if (_detectors.TryGetValue(metric, out var detector) && detector.LastTimestampUtc is { } last)
+            after = (last.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
+        var fed = 0;
+        foreach (var (timestampMs, value) in points)
+        {
+            if (timestampMs <= after) continue;
+            Score(metric, timestampMs, value);
+            fed++;
+        }
+        return fed;
+    }
+
     public void Load(DetectorState state)
     {
         foreach (var (metric, bytes) in state.Models)

@@ -83,6 +83,12 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             var modelJitter = TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)Math.Max(1, _options.ModelPersistInterval.TotalMilliseconds)));
             _modelTimer = this.RegisterGrainTimer(SaveModelsIfDirtyAsync, new GrainTimerCreationOptions(_options.ModelPersistInterval + modelJitter, _options.ModelPersistInterval));
         }
+        // The detectors are written less often than the entity, and never ahead of it (SaveModelsIfDirtyAsync): after a
+        // crash they resume from an older point. The in-order points the entity kept since (its raw window, the points its
+        // detectors scored) are fed to them again, and the ingest log replays the rest, so a detector continues as if
+        // nothing had been lost when it missed no more than the raw window holds.
+        if (_options.Detection)
+            foreach (var (metric, series) in _series) _detectors.CatchUp(metric, series.Raw(int.MaxValue));
 
         // Spread timers so that thousands of grains activated together do not write at the same instant.
         var jitter = TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)Math.Max(1, _options.PersistInterval.TotalMilliseconds)));
@@ -597,6 +603,8 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private async Task SaveModelsIfDirtyAsync(CancellationToken cancellationToken)
     {
         if (_models is null || !_detectors.Dirty) return;
+        // The entity first: a detector stored ahead of it would learn the points the log replays after a crash twice.
+        await PersistIfDirtyAsync(cancellationToken);
         _detectors.SaveTo(_models.State);
         await _models.WriteStateAsync();
     }

@@ -34,7 +34,11 @@ public sealed class EntityGrainOptions
     /// <summary>Consecutive normal points that close an anomaly episode (and tell the alerting path the series is normal).</summary>
     public int NormalPointsToClose { get; set; } = 10;
 
-    /// <summary>Write-behind period of detector models (relearned from scratch if lost).</summary>
+    /// <summary>
+    /// Write-behind period of detector models, each written after the entity's state. After a crash a detector resumes
+    /// from its last write and is fed the points its entity kept since (the raw window: 64 per series); relearned from
+    /// scratch if it was never written.
+    /// </summary>
     public TimeSpan ModelPersistInterval { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>How often a cost center refreshes its spend forecast (when new spend arrived).</summary>
