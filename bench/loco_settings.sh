@@ -16,6 +16,6 @@ names=()
 for i in "${!settings[@]}"; do
   s=${settings[$i]}; n=s$i; names+=("$n")
   echo "$n ${s:-default}" | tee -a "$out/settings.txt"
-  dotnet "$cli" detect --input "$nab/data" --output "$out/$n" --name "$n" ${s:+--set "$s"} >/dev/null
+  dotnet "$cli" detect --input "$nab/data" --output "$out/$n" --name "$n" ${s:+--set "$s"} >/dev/null 2>&1
 done
 python3 bench/loco.py --nab "$nab" --results "$out" --detector "$(IFS=,; echo "${names[*]}")"
