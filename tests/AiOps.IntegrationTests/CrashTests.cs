@@ -111,8 +111,8 @@ public sealed class CrashTests
     [Fact]
     public async Task ADetectorContinuesAfterKillMinus9AsIfNoPointHadBeenLost()
     {
-        // One model's latency every 5 minutes (a daily cycle, readings with 3 decimals, one in ten noisier, a spike at point 1,500), trainings
-        // inside the grain's turn, the entity written every 100 ms and its detectors every 2 s. The first 900 points are
+        // One model's latency every 5 minutes (LatencyWithASpike), trainings inside the grain's turn, the entity written
+        // every 100 ms and its detectors every 2 s. The first 900 points are
         // sent at once, the next 100 at 10 a second, and the process is killed with SIGKILL right after the last is
         // acknowledged: its detector was last written up to 2 s (20 points) before, the entity after that, and some points
         // may be in the ingest log only. Known answer: after the restart, every later point scores as the same detector
@@ -124,20 +124,8 @@ public sealed class CrashTests
         environment["AiOps__Grains__InlineDetectorTraining"] = "true";
         environment["AiOps__Grains__PersistInterval"] = "00:00:00.100";
         environment["AiOps__Grains__ModelPersistInterval"] = "00:00:02";
-        const int n = 1600, beforeKill = 1000;
-        var rng = new Random(41);
-        var start = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddMinutes(-5 * (n + 10)).ToUnixTimeSeconds());
-        var points = Enumerable.Range(0, n).Select(t =>
-        {
-            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-            double noise = Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
-            double sd = rng.NextDouble() < 0.1 ? 6 : 2; // one reading in ten noisier: normal scores spread out, so that a detector state differs visibly in them
-            double value = 100 + 20 * Math.Sin(2 * Math.PI * t / 288) + sd * noise + (t == 1500 ? 60 : 0);
-            return (At: start.AddMinutes(5 * t), Value: Math.Round(value, 3));
-        }).ToArray();
-        var inProcess = new AiOps.Intelligence.AnomalyDetector { AlarmScore = 0.8 };
-        var expected = points.Select(p => inProcess.Score(p.At.UtcDateTime, p.Value)).ToArray();
-        Assert.True(expected[1500] >= 0.8, $"the spike scored {expected[1500]:F3} in process");
+        const int beforeKill = 1000;
+        var (points, expected) = LatencyWithASpike();
         JsonObject[] Events(int from, int count) =>
             points[from..(from + count)].Select(p => Telemetry.Event("model", "m-crash", "latency_ms", p.Value, p.At)).ToArray();
 
@@ -159,7 +147,7 @@ public sealed class CrashTests
         again.Client.DefaultRequestHeaders.Authorization = new("Bearer", adminKey);
         await Eventually.Until(() => again.Client.GetJsonOrNull("/api/v1/models/m-crash"), j => j?["eventsApplied"]?.GetValue<long>() == beforeKill,
             timeout: TimeSpan.FromSeconds(60), because: "every acknowledged point is applied after the restart");
-        for (int from = beforeKill; from < n; from += 60)
+        for (int from = beforeKill; from < points.Length; from += 60)
         {
             await again.Client.PostTelemetry(Events(from, 60));
             await Eventually.Until(() => again.Client.GetJsonOrNull("/api/v1/models/m-crash"), j => j?["eventsApplied"]?.GetValue<long>() == from + 60);
@@ -169,6 +157,30 @@ public sealed class CrashTests
                 Assert.True(Math.Abs(scores[k] - expected[from + k]) <= 6e-5,
                     $"point {from + k}: the restarted server scored {scores[k]}, the detector that never stopped {expected[from + k]:F4}");
         }
+    }
+
+    /// <summary>
+    /// 1,600 readings of a model's latency every 5 minutes up to about now: a daily cycle, 3 decimals, one reading in ten
+    /// noisier (normal scores spread out, so that a different detector state shows in them), a spike at point 1,500; and
+    /// the scores of a detector that scores them all in process (alarm level 0.8, the grains').
+    /// </summary>
+    internal static ((DateTimeOffset At, double Value)[] Points, double[] Expected) LatencyWithASpike()
+    {
+        const int n = 1600;
+        var rng = new Random(41);
+        var start = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddMinutes(-5 * (n + 10)).ToUnixTimeSeconds());
+        var points = Enumerable.Range(0, n).Select(t =>
+        {
+            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+            double noise = Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+            double sd = rng.NextDouble() < 0.1 ? 6 : 2;
+            double value = 100 + 20 * Math.Sin(2 * Math.PI * t / 288) + sd * noise + (t == 1500 ? 60 : 0);
+            return (At: start.AddMinutes(5 * t), Value: Math.Round(value, 3));
+        }).ToArray();
+        var inProcess = new AiOps.Intelligence.AnomalyDetector { AlarmScore = 0.8 };
+        var expected = points.Select(p => inProcess.Score(p.At.UtcDateTime, p.Value)).ToArray();
+        Assert.True(expected[1500] >= 0.8, $"the spike scored {expected[1500]:F3} in process");
+        return (points, expected);
     }
 
     /// <summary>
