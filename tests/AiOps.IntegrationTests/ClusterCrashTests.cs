@@ -202,12 +202,10 @@ public sealed class ClusterCrashTests(Xunit.Abstractions.ITestOutputHelper outpu
             ["AiOps__Grains__ModelPersistInterval"] = "00:00:02",
         });
         var silos = new[] { cluster.A, cluster.B, cluster.C };
-        var (points, expected) = CrashTests.LatencyWithASpike();
+        var series = new CrashTests.LatencyWithASpike();
         const int beforeKill = 1000;
-        JsonObject[] Events(int from, int count) =>
-            points[from..(from + count)].Select(p => Telemetry.Event("model", "m-crash", "latency_ms", p.Value, p.At)).ToArray();
 
-        for (int from = 0; from < 900; from += 100) await cluster.B.Client.PostTelemetry(Events(from, 100));
+        for (int from = 0; from < 900; from += 100) await cluster.B.Client.PostTelemetry(series.Events(from, 100));
         await Eventually.Until(() => cluster.B.Client.GetJsonOrNull("/api/v1/models/m-crash"), j => j?["eventsApplied"]?.GetValue<long>() == 900);
         var scored = new double[3];
         for (int i = 0; i < 3; i++)
@@ -219,7 +217,7 @@ public sealed class ClusterCrashTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.True(host >= 0 && scored.Count(x => x > 0) == 1, $"points scored per silo: {string.Join(", ", scored)}");
         for (int from = 900; from < beforeKill; from += 2)
         {
-            await cluster.B.Client.PostTelemetry(Events(from, 2));
+            await cluster.B.Client.PostTelemetry(series.Events(from, 2));
             await Task.Delay(200);
         }
         silos[host].Crash();
@@ -232,16 +230,7 @@ public sealed class ClusterCrashTests(Xunit.Abstractions.ITestOutputHelper outpu
             catch (HttpRequestException) { return null; }
         }, j => j?["eventsApplied"]?.GetValue<long>() == beforeKill, timeout: TimeSpan.FromSeconds(120),
             because: "every acknowledged point is applied after the takeover");
-        for (int from = beforeKill; from < points.Length; from += 60)
-        {
-            await survivor.Client.PostTelemetry(Events(from, 60));
-            await Eventually.Until(() => survivor.Client.GetJsonOrNull("/api/v1/models/m-crash"), j => j?["eventsApplied"]?.GetValue<long>() == from + 60);
-            var raw = await survivor.Client.GetJsonOrNull("/api/v1/models/m-crash/metrics/latency_ms?resolution=raw");
-            var scores = raw!["points"]!.AsArray().TakeLast(60).Select(p => p!["anomalyScore"]!.GetValue<double>()).ToArray();
-            for (int k = 0; k < 60; k++)
-                Assert.True(Math.Abs(scores[k] - expected[from + k]) <= 6e-5,
-                    $"point {from + k}: the grain on the survivor scored {scores[k]}, the detector that never stopped {expected[from + k]:F4}");
-        }
+        await series.SendTheRestAndCompareAsync(survivor.Client, beforeKill, "the grain on the survivor");
     }
 
     private static async Task<double> SecondsUntilDeclaredDeadAsync(string connectionString, int siloPort)

@@ -125,18 +125,16 @@ public sealed class CrashTests
         environment["AiOps__Grains__PersistInterval"] = "00:00:00.100";
         environment["AiOps__Grains__ModelPersistInterval"] = "00:00:02";
         const int beforeKill = 1000;
-        var (points, expected) = LatencyWithASpike();
-        JsonObject[] Events(int from, int count) =>
-            points[from..(from + count)].Select(p => Telemetry.Event("model", "m-crash", "latency_ms", p.Value, p.At)).ToArray();
+        var series = new LatencyWithASpike();
 
         await using (var server = await ServerProcess.StartAsync(environment))
         {
             var key = (await File.ReadAllTextAsync(Path.Combine(data, "bootstrap-admin.key"))).Trim();
             server.Client.DefaultRequestHeaders.Authorization = new("Bearer", key);
-            for (int from = 0; from < 900; from += 100) await server.Client.PostTelemetry(Events(from, 100));
+            for (int from = 0; from < 900; from += 100) await server.Client.PostTelemetry(series.Events(from, 100));
             for (int from = 900; from < beforeKill; from += 2)
             {
-                await server.Client.PostTelemetry(Events(from, 2));
+                await server.Client.PostTelemetry(series.Events(from, 2));
                 await Task.Delay(200);
             }
             server.Crash();
@@ -147,16 +145,7 @@ public sealed class CrashTests
         again.Client.DefaultRequestHeaders.Authorization = new("Bearer", adminKey);
         await Eventually.Until(() => again.Client.GetJsonOrNull("/api/v1/models/m-crash"), j => j?["eventsApplied"]?.GetValue<long>() == beforeKill,
             timeout: TimeSpan.FromSeconds(60), because: "every acknowledged point is applied after the restart");
-        for (int from = beforeKill; from < points.Length; from += 60)
-        {
-            await again.Client.PostTelemetry(Events(from, 60));
-            await Eventually.Until(() => again.Client.GetJsonOrNull("/api/v1/models/m-crash"), j => j?["eventsApplied"]?.GetValue<long>() == from + 60);
-            var raw = await again.Client.GetJsonOrNull("/api/v1/models/m-crash/metrics/latency_ms?resolution=raw");
-            var scores = raw!["points"]!.AsArray().TakeLast(60).Select(p => p!["anomalyScore"]!.GetValue<double>()).ToArray();
-            for (int k = 0; k < 60; k++)
-                Assert.True(Math.Abs(scores[k] - expected[from + k]) <= 6e-5,
-                    $"point {from + k}: the restarted server scored {scores[k]}, the detector that never stopped {expected[from + k]:F4}");
-        }
+        await series.SendTheRestAndCompareAsync(again.Client, beforeKill, "the restarted server");
     }
 
     /// <summary>
@@ -164,23 +153,38 @@ public sealed class CrashTests
     /// noisier (normal scores spread out, so that a different detector state shows in them), a spike at point 1,500; and
     /// the scores of a detector that scores them all in process (alarm level 0.8, the grains').
     /// </summary>
-    internal static ((DateTimeOffset At, double Value)[] Points, double[] Expected) LatencyWithASpike()
+    internal sealed class LatencyWithASpike
     {
-        const int n = 1600;
-        var rng = new Random(41);
-        var start = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddMinutes(-5 * (n + 10)).ToUnixTimeSeconds());
-        var points = Enumerable.Range(0, n).Select(t =>
+        public (DateTimeOffset At, double Value)[] Points { get; }
+        public double[] Expected { get; }
+
+        public LatencyWithASpike()
         {
-            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-            double noise = Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
-            double sd = rng.NextDouble() < 0.1 ? 6 : 2;
-            double value = 100 + 20 * Math.Sin(2 * Math.PI * t / 288) + sd * noise + (t == 1500 ? 60 : 0);
-            return (At: start.AddMinutes(5 * t), Value: Math.Round(value, 3));
-        }).ToArray();
-        var inProcess = new AiOps.Intelligence.AnomalyDetector { AlarmScore = 0.8 };
-        var expected = points.Select(p => inProcess.Score(p.At.UtcDateTime, p.Value)).ToArray();
-        Assert.True(expected[1500] >= 0.8, $"the spike scored {expected[1500]:F3} in process");
-        return (points, expected);
+            const int n = 1600;
+            var rng = new Random(41);
+            var start = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddMinutes(-5 * (n + 10)).ToUnixTimeSeconds());
+            Points = Enumerable.Range(0, n).Select(t =>
+            {
+                double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+                double noise = Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+                double sd = rng.NextDouble() < 0.1 ? 6 : 2;
+                double value = 100 + 20 * Math.Sin(2 * Math.PI * t / 288) + sd * noise + (t == 1500 ? 60 : 0);
+                return (At: start.AddMinutes(5 * t), Value: Math.Round(value, 3));
+            }).ToArray();
+            var inProcess = new AiOps.Intelligence.AnomalyDetector { AlarmScore = 0.8 };
+            Expected = Points.Select(p => inProcess.Score(p.At.UtcDateTime, p.Value)).ToArray();
+            Assert.True(Expected[1500] >= 0.8, $"the spike scored {Expected[1500]:F3} in process");
+        }
+
+        public JsonObject[] Events(int from, int count) =>
+            Points[from..(from + count)].Select(p => Telemetry.Event("model", "m-crash", "latency_ms", p.Value, p.At)).ToArray();
+
+        /// <summary>Sends the points from <paramref name="from"/> on in 60s and checks each one's score against the detector that never stopped.</summary>
+        public async Task SendTheRestAndCompareAsync(HttpClient client, int from, string scorer)
+        {
+            for (; from < Points.Length; from += 60)
+                await client.SendAndCompareScores("/api/v1/models/m-crash", "latency_ms", Events(from, 60), from, Expected, $"{scorer} (the detector that never stopped: expected)");
+        }
     }
 
     /// <summary>

@@ -67,5 +67,23 @@ public static class Telemetry
         return await r.ReadJson();
     }
 
+    /// <summary>
+    /// Sends <paramref name="events"/> (points <paramref name="from"/> on of one series of the entity at
+    /// <paramref name="entityUrl"/>), waits until they are applied, and checks the anomaly score of each against
+    /// <paramref name="expected"/> (indexed like the series' points) to the 4 decimals the series API reports.
+    /// </summary>
+    public static async Task SendAndCompareScores(this HttpClient client, string entityUrl, string metric, JsonObject[] events,
+        int from, double[] expected, string scorer)
+    {
+        await client.PostTelemetry(events);
+        await Eventually.Until(() => client.GetJsonOrNull(entityUrl), j => j?["eventsApplied"]?.GetValue<long>() == from + events.Length);
+        var raw = await client.GetJsonOrNull($"{entityUrl}/metrics/{metric}?resolution=raw");
+        var scores = raw!["points"]!.AsArray().TakeLast(events.Length).Select(p => p!["anomalyScore"]!.GetValue<double>()).ToArray();
+        Assert.Equal(events.Length, scores.Length);
+        for (int k = 0; k < scores.Length; k++)
+            Assert.True(Math.Abs(scores[k] - expected[from + k]) <= 6e-5,
+                $"point {from + k}: {scorer} scored {scores[k]}, expected {expected[from + k]:F4}");
+    }
+
     public static Task<HttpResponseMessage> PutJson(this HttpClient client, string url, object body) => client.PutAsJsonAsync(url, body, Json);
 }
