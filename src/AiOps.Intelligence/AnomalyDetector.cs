@@ -690,9 +690,15 @@ public sealed class AnomalyDetector
         }
     }
 
-    /// <summary>Serialises buffers, calibration and model to a compact byte array.</summary>
+    /// <summary>
+    /// Serialises buffers, calibration and model to a compact byte array. A training that has finished on the
+    /// <see cref="Trainer"/> is adopted first, as the next point would: a detector written between its points (a grain
+    /// deactivated between daily points) would otherwise lose every model its trainer fitted. A training still running is
+    /// not waited for; the detector read back starts it again at its next point.
+    /// </summary>
     public byte[] Serialize()
     {
+        if (_pending is { IsCompleted: true }) AdoptPending();
         using var ms = new MemoryStream();
         using (var w = new BinaryWriter(ms))
         {

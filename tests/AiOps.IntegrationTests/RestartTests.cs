@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Orleans;
 using System.Text.Json.Nodes;
 using AiOps.IntegrationTests.Infrastructure;
 using static AiOps.IntegrationTests.Infrastructure.Telemetry;
@@ -72,19 +73,7 @@ public sealed class RestartTests
         // to single precision and the calibrators' counts, and the scores drifted by up to 0.2).
         var data = TempDirectory.Create("aiops-restart-detector");
         var settings = new Dictionary<string, string?> { ["AiOps:Grains:InlineDetectorTraining"] = "true" };
-        var rng = new Random(31);
-        var start = new DateTimeOffset(DateTime.UtcNow.Date.AddDays(-250), TimeSpan.Zero);
-        var days = Enumerable.Range(0, 240).Select(t =>
-        {
-            var at = start.AddDays(t);
-            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-            double noise = Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
-            double spend = (at.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday ? 600 : 1000) * (1 + 0.05 * noise) * (t == 173 ? 2 : 1);
-            return (At: at, Value: Math.Round(spend, 2));
-        }).ToArray();
-        var inProcess = new AiOps.Intelligence.AnomalyDetector { AlarmScore = 0.8 };
-        var expected = days.Select(d => inProcess.Score(d.At.UtcDateTime, d.Value)).ToArray();
-        Assert.True(expected[173] >= 0.8, $"the doubled day scored {expected[173]:F3} in process");
+        var (days, expected) = DailySpend(240, doubledDay: 173);
 
         for (int from = 0; from < days.Length; from += 30)
         {
@@ -93,6 +82,51 @@ public sealed class RestartTests
             var events = days[from..(from + 30)].Select(d => Event("costcenter", "cc-daily", "cost", d.Value, d.At)).ToArray();
             await client.SendAndCompareScores("/api/v1/costcenters/cc-daily", "cost", events, from, expected, "the grain (the detector never stored: expected)");
         } // each graceful stop writes the detector, each start reads it back
+    }
+
+    [Fact]
+    public async Task ADailyCostCenterCollectedBetweenItsDaysKeepsTheModelsItsTrainerFits()
+    {
+        // The same daily spend for 100 days (nothing doubled) on the server's default background trainer, the grain
+        // collected after every day as Orleans does with an idle activation (its detector written, read back at the next
+        // day). The first training (day 64) finishes within milliseconds, long before the collection. Known answer:
+        // every day scores as the same detector in process, to the 4 decimals the series API reports. When a finished
+        // training was left out of the detector written at collection, each day started it again and lost it again.
+        await using var app = new AiOpsAppFactory();
+        var client = app.CreateClient();
+        var management = app.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
+        var (days, expected) = DailySpend(100, doubledDay: null);
+        for (int t = 0; t < days.Length; t++)
+        {
+            var day = Event("costcenter", "cc-collected", "cost", days[t].Value, days[t].At);
+            await client.SendAndCompareScores("/api/v1/costcenters/cc-collected", "cost", [day], t, expected, "the grain (in process: expected)");
+            await Task.Delay(100); // the background trainer finishes a training of 64 points in about a millisecond
+            await management.ForceActivationCollection(TimeSpan.FromMilliseconds(1));
+        }
+    }
+
+    /// <summary>
+    /// Daily spend in dollars and cents up to 10 days ago (weekdays 1,000, weekends 600, 5 % noise; the first weekday from
+    /// <paramref name="doubledDay"/> doubled, if one is given), and the scores of the grains' detector (alarm level 0.8) run
+    /// over it in process; the doubled day alarms there.
+    /// </summary>
+    private static ((DateTimeOffset At, double Value)[] Days, double[] Expected) DailySpend(int n, int? doubledDay)
+    {
+        var rng = new Random(31);
+        var start = new DateTimeOffset(DateTime.UtcNow.Date.AddDays(-n - 10), TimeSpan.Zero);
+        while (doubledDay is { } d && start.AddDays(d).DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) doubledDay++;
+        var days = Enumerable.Range(0, n).Select(t =>
+        {
+            var at = start.AddDays(t);
+            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+            double noise = Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+            double spend = (at.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday ? 600 : 1000) * (1 + 0.05 * noise) * (t == doubledDay ? 2 : 1);
+            return (At: at, Value: Math.Round(spend, 2));
+        }).ToArray();
+        var inProcess = new AiOps.Intelligence.AnomalyDetector { AlarmScore = 0.8 };
+        var expected = days.Select(d => inProcess.Score(d.At.UtcDateTime, d.Value)).ToArray();
+        if (doubledDay is { } doubled) Assert.True(expected[doubled] >= 0.8, $"the doubled day scored {expected[doubled]:F3} in process");
+        return (days, expected);
     }
 
     private static void AssertSame(JsonNode expected, JsonNode? actual, params string[] ignore)
