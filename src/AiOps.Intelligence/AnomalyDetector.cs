@@ -693,7 +693,7 @@ public sealed class AnomalyDetector
     /// <summary>
     /// Serialises buffers, calibration and model to a compact byte array. A training that has finished on the
     /// <see cref="Trainer"/> is adopted first, as the next point would: a detector written between its points (a grain
-    /// deactivated between daily points) would otherwise lose every model its trainer fitted. A training still running is
+    /// collected between hourly or daily points) would otherwise lose every model its trainer fitted. A training still running is
     /// not waited for; the detector read back starts it again at its next point.
     /// </summary>
     public byte[] Serialize()
