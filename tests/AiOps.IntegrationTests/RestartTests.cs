@@ -105,6 +105,41 @@ public sealed class RestartTests
         }
     }
 
+    [Fact]
+    public async Task AnAnomalyOfADailySeriesCollectedBetweenItsDaysResolvesAfterTenNormalDays()
+    {
+        // Daily spend (a weekday doubled at about day 173) with trainings inside the grain's turn: the doubled day opens an
+        // anomaly episode and its alert. From the next day on, the grain is collected before every day, as Orleans does
+        // with an idle activation. Known answer: after 10 normal days (AiOps:Grains:NormalPointsToClose) the episode closes,
+        // and its alert is resolved (AutoResolveAfter later). While the count of normal points lived only in the activation, each day started it
+        // again at 1 and a daily or hourly series' anomaly never resolved.
+        await using var app = new AiOpsAppFactory(settings: new Dictionary<string, string?>
+        {
+            ["AiOps:Grains:InlineDetectorTraining"] = "true",
+            ["AiOps:Alerts:AutoResolveAfter"] = "00:00:01", // an alert resolves once its series has been normal this long
+        });
+        var client = app.CreateClient();
+        var management = app.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
+        var (days, expected) = DailySpend(240, doubledDay: 173);
+        int alarm = Array.FindIndex(expected, e => e >= 0.8);
+        Assert.True(alarm >= 173 && expected.Skip(alarm + 1).Take(10).All(e => e < 0.8), $"first alarm on day {alarm}; the next 10 days score {string.Join(", ", expected.Skip(alarm + 1).Take(10).Select(e => e.ToString("F3")))}");
+        JsonObject Day(int t) => Event("costcenter", "cc-episode", "cost", days[t].Value, days[t].At);
+
+        await client.PostTelemetry(Enumerable.Range(0, alarm + 1).Select(Day).ToArray());
+        var opened = await Eventually.Until(() => IntelligenceApiTests.Alerts(client, "entityId=cc-episode"), a => a.Count == 1);
+        Assert.Equal("open", (string)opened[0]!["state"]!);
+        for (int t = alarm + 1; t <= alarm + 10; t++)
+        {
+            await management.ForceActivationCollection(TimeSpan.FromMilliseconds(1));
+            await client.PostTelemetry(Day(t));
+            await Eventually.Until(() => client.GetJsonOrNull("/api/v1/costcenters/cc-episode"), j => j?["eventsApplied"]?.GetValue<long>() == t + 1);
+        }
+        var center = await client.GetJsonOrNull("/api/v1/costcenters/cc-episode");
+        Assert.Empty(center!["openAnomalies"]!.AsArray());
+        await Eventually.Until(() => IntelligenceApiTests.Alerts(client, "entityId=cc-episode&state=resolved"), a => a.Count == 1,
+            TimeSpan.FromSeconds(15), "the anomaly's alert is resolved after 10 normal days");
+    }
+
     /// <summary>
     /// Daily spend in dollars and cents up to 10 days ago (weekdays 1,000, weekends 600, 5 % noise; the first weekday from
     /// <paramref name="doubledDay"/> doubled, if one is given), and the scores of the grains' detector (alarm level 0.8) run

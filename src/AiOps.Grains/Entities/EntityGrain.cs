@@ -34,7 +34,6 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private IGrainTimer? _modelTimer;
     private readonly IPersistentState<DetectorState>? _models;
     private readonly DetectorSet _detectors;
-    private readonly Dictionary<string, int> _normalRun = new(StringComparer.Ordinal);
     private readonly List<AlertSignal> _signals = [];
     private long _batchPublishedAtMs;
     private IngestCheckpoints? _checkpoints;
@@ -478,7 +477,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         var at = DateTime.UnixEpoch.AddMilliseconds(p.TimestampMs);
         if (score >= _options.AlarmThreshold)
         {
-            _normalRun[p.Metric] = 0;
+            State.NormalRuns.Remove(p.Metric);
             if (i < 0)
             {
                 State.OpenAnomalies.Add(new OpenAnomaly(p.Metric, at, at, score, p.Value, 1));
@@ -494,12 +493,12 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         }
         else if (i >= 0)
         {
-            var run = _normalRun.GetValueOrDefault(p.Metric) + 1;
-            _normalRun[p.Metric] = run;
+            var run = State.NormalRuns.GetValueOrDefault(p.Metric) + 1;
+            State.NormalRuns[p.Metric] = run;
             if (run >= _options.NormalPointsToClose)
             {
                 State.OpenAnomalies.RemoveAt(i);
-                _normalRun.Remove(p.Metric);
+                State.NormalRuns.Remove(p.Metric);
                 Signal(AnomalySignal(p, series, score, firing: false));
             }
         }

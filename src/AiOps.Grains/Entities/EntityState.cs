@@ -51,6 +51,12 @@ public sealed class EntityState
 
     public List<OpenAnomaly> OpenAnomalies { get; set; } = [];
 
+    /// <summary>
+    /// Per metric with an open anomaly episode, the normal points in a row since its last anomalous one (the episode
+    /// closes at <c>NormalPointsToClose</c>). Persisted: a grain collected between its points (hourly, daily data) counts on.
+    /// </summary>
+    public Dictionary<string, int> NormalRuns { get; set; } = [];
+
     /// <summary>Cost center: highest budget threshold (50/80/100 %) already signalled, and for which month.</summary>
     public int BudgetAlertLevel { get; set; }
     public int BudgetAlertMonth { get; set; }
