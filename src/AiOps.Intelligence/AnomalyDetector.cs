@@ -63,6 +63,9 @@ public sealed class AnomalyDetector
     private readonly TailCalibrator _calNovelty;
     private float[]? _sorted;               // sorted snapshot of the history at the last training (value distribution)
     private double _spread;                 // robust spread of that snapshot
+    private TimeZoneInfo? _localTime;       // the clock the series follows (null: UTC)
+    private long _lagBucket = long.MinValue; // quarter hour of the last SeasonLag look-up, and its result
+    private int _lagPeriod, _lagValue;
     private Task<TrainedModel>? _pending;   // a training running on the Trainer
     private long _pendingSince;             // _sinceTrain when that training took its snapshot
 
@@ -105,6 +108,21 @@ public sealed class AnomalyDetector
             _alarmScore = value;
             _refractoryFrom = AlarmSurprise + Math.Log(value / (1 - value)) / 2; // inverse of the logistic in ToScore
         }
+    }
+
+    /// <summary>
+    /// The time zone whose clock the series follows (an office's traffic, a batch scheduled at 02:00 local time), or null
+    /// (the default): the series follows UTC. Across a daylight-saving change the same local time one day (or week) ago
+    /// is 23 or 25 hours back: the seasonal prediction and the seasonal view then compare each reading with the reading
+    /// at that local time, not the one 24 hours back in UTC. Without it a series that follows local time alarmed at its
+    /// first morning after every change (its daily profile moved by an hour in UTC). Only calendar periods (whole days)
+    /// are shifted, by the offset change in whole steps: data sampled every 2 hours or more is unchanged. Not serialised:
+    /// the consumer sets it after creating or restoring a detector; null costs nothing per point.
+    /// </summary>
+    public TimeZoneInfo? LocalTime
+    {
+        get => _localTime;
+        set { _localTime = value; _lagBucket = long.MinValue; }
     }
 
     /// <summary>True while a training runs on the <see cref="Trainer"/>.</summary>
@@ -190,12 +208,13 @@ public sealed class AnomalyDetector
         // ---- component A: robust residual against level and seasonal predictions
         double eLevel = Math.Abs(value - level);
         double e = eLevel;
-        if (_period > 0 && avail >= _period + LevelWindow + 1)
+        int lag = SeasonLag(SlotTicks(0)); // the period, or the points back to the same local time (LocalTime)
+        if (_period > 0 && avail >= lag + LevelWindow + 1)
         {
             Span<double> thenWin = stackalloc double[LevelWindow];
-            for (int k = 1; k <= LevelWindow; k++) thenWin[k - 1] = Back(_period + k);
+            for (int k = 1; k <= LevelWindow; k++) thenWin[k - 1] = Back(lag + k);
             double levelThen = Robust.Median(thenWin, scratch);
-            double seasonal = Back(_period) + (level - levelThen);
+            double seasonal = Back(lag) + (level - levelThen);
             e = Math.Min(e, Math.Abs(value - seasonal));
         }
         double floor = ResidualFloor(level);
@@ -216,10 +235,10 @@ public sealed class AnomalyDetector
         // ---- component D: persistent deviation from the seasonal profile (EW mean of the seasonal residual)
         double zD = 0, sD = 0;
         bool hasSeason = false;
-        if (_period > 0 && avail >= _period + 1)
+        if (_period > 0 && avail >= lag + 1)
         {
             hasSeason = true;
-            double sd = value - Back(_period);
+            double sd = value - Back(lag);
             double sdScale = double.IsNaN(_seasonAbs) ? Math.Max(Math.Abs(sd), floor) : Math.Max(_seasonAbs, floor);
             double zs = Math.Clamp(sd / sdScale, -10, 10);
             _seasonEw = double.IsNaN(_seasonEw) ? 0 : _seasonEw + 0.1 * (zs - _seasonEw);
@@ -458,7 +477,6 @@ public sealed class AnomalyDetector
     private void ReseedResidual()
     {
         var h = Snapshot();
-        int p = _period;
         Span<double> scratch = stackalloc double[LevelWindow * 2];
         _calResidual.Clear();
         double scale = double.NaN;
@@ -468,6 +486,7 @@ public sealed class AnomalyDetector
             int m = Math.Min(LevelWindow, i);
             double level = Robust.Median(h.AsSpan(i - m, m), scratch);
             double e = Math.Abs(h[i] - level);
+            int p = SeasonLag(SlotTicks(h.Length - 1 - i)); // h[^1] is the newest point held
             if (i >= p + LevelWindow)
             {
                 double levelThen = Robust.Median(h.AsSpan(i - p - LevelWindow, LevelWindow), scratch);
@@ -532,10 +551,52 @@ public sealed class AnomalyDetector
         double last = Back(1);
         for (int i = 0; i < fill; i++)
         {
-            double v = seasonal ? Back(_period) : line ? last + (value - last) * (i + 1) / (fill + 1) : last;
+            double v = seasonal ? Back(FillLag(fill - i)) : line ? last + (value - last) * (i + 1) / (fill + 1) : last;
             Append(v);
             _context?.Learn(v); // filled points are learned from, never scored
         }
+    }
+
+    /// <summary>The season's lag for a point filled <paramref name="back"/> slots before the newest reading's (the period when the history is too short for a longer lag).</summary>
+    private int FillLag(long back)
+    {
+        int lag = SeasonLag(SlotTicks(back));
+        return lag <= Available ? lag : _period;
+    }
+
+    /// <summary>The time of the slot <paramref name="back"/> steps before the newest reading's slot (0: that slot).</summary>
+    private long SlotTicks(long back) => _t0Ticks + (_gridPos - back) * _stepTicks;
+
+    /// <summary>
+    /// The points back to the same phase one period ago: the period, or with <see cref="LocalTime"/> and a calendar period
+    /// (whole days) the points back to the same local time that many days ago, when the zone's offset changed in between
+    /// (a daylight-saving change: 23 or 25 hours of points for a day). Looked up once per quarter hour: offsets change on
+    /// quarter hours, and a period of whole days keeps both ends in the same quarter-hour phase.
+    /// </summary>
+    private int SeasonLag(long slotTicks)
+    {
+        int p = _period;
+        if (_localTime is null || p == 0 || _stepTicks <= 0) return p;
+        const long QuarterHour = TimeSpan.TicksPerHour / 4;
+        long bucket = Math.DivRem(slotTicks, QuarterHour, out long rem);
+        if (rem < 0) bucket--;
+        if (bucket == _lagBucket && p == _lagPeriod) return _lagValue;
+        int lag = p;
+        long span = p * _stepTicks;
+        long days = (span + TimeSpan.TicksPerDay / 2) / TimeSpan.TicksPerDay;
+        if (days >= 1 && Math.Abs(span - days * TimeSpan.TicksPerDay) * 2 <= _stepTicks)
+        {
+            long now = slotTicks, then = slotTicks - days * TimeSpan.TicksPerDay;
+            if (then > DateTime.MinValue.Ticks + TimeSpan.TicksPerDay && now < DateTime.MaxValue.Ticks - TimeSpan.TicksPerDay)
+            {
+                long change = _localTime.GetUtcOffset(new DateTime(now, DateTimeKind.Utc)).Ticks
+                            - _localTime.GetUtcOffset(new DateTime(then, DateTimeKind.Utc)).Ticks;
+                // clocks moved forward (change > 0): the same local time was fewer hours ago
+                lag = (int)Math.Clamp(p - (long)Math.Round((double)change / _stepTicks), 1, (long)_buf.Length - LevelWindow - 1);
+            }
+        }
+        _lagBucket = bucket; _lagPeriod = p; _lagValue = lag;
+        return lag;
     }
 
     /// <summary>

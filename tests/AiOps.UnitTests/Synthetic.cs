@@ -107,6 +107,32 @@ internal static class Synthetic
         return [.. points];
     }
 
+    /// <summary>
+    /// Daytime activity on the clock of <paramref name="zone"/>: level 10 at night, a ramp to 50 from 07:00 to 09:00 local
+    /// time, 50 until 18:00, down to 10 by 20:00; Gaussian noise sd 1. The readings are stamped in UTC, every
+    /// <paramref name="step"/> from <paramref name="startUtc"/>: across a daylight-saving change the profile moves by an
+    /// hour in UTC, as an office's traffic does.
+    /// </summary>
+    public static (DateTime Utc, double Value)[] LocalDaytime(int n, int seed, DateTime startUtc, TimeSpan step, TimeZoneInfo zone)
+    {
+        static double Level(double hour) => hour switch
+        {
+            < 7 or >= 20 => 10,
+            < 9 => 10 + 20 * (hour - 7),
+            < 18 => 50,
+            _ => 50 - 20 * (hour - 18),
+        };
+        var rng = new Random(seed);
+        var points = new (DateTime, double)[n];
+        for (int i = 0; i < n; i++)
+        {
+            var utc = startUtc + step * i;
+            var local = TimeZoneInfo.ConvertTimeFromUtc(utc, zone);
+            points[i] = (utc, Level(local.TimeOfDay.TotalHours) + Gaussian(rng));
+        }
+        return points;
+    }
+
     public static double[] Score(AnomalyDetector d, double[] y, TimeSpan? step = null)
     {
         var s = new double[y.Length];

@@ -509,6 +509,56 @@ public class SyntheticFamilyTests
     }
 
     [Fact]
+    public void ASeriesOnLocalTimeDoesNotAlarmAtADaylightSavingChangeWhenItsZoneIsKnown()
+    {
+        // Daytime activity on Berlin's clock, stamped in UTC, 3 weeks before and 9 days after each 2026 change (spring
+        // forward 29 March, fall back 25 October), 5-minute and hourly readings, seeds 31-40: 40 series. Known answer:
+        // told the zone (LocalTime), the detector compares each reading with the same local time a day ago, and the two
+        // days after a change alarm no more than other days do; not told, its daily profile has moved by an hour in UTC.
+        // Measured: without the zone 20 of 20 five-minute series alarm in those two days (at the first shifted morning ramp),
+        // and 9 of 20 hourly ones (a shift of one step); with it none of the 40. Fails above 3 of 40, or when fewer than 18
+        // of the 20 five-minute series alarm without the zone (the family would no longer show what it is for).
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+        int withZone = 0, withoutZone = 0;
+        var notes = new List<string>();
+        foreach (var change in new[] { new DateTime(2026, 3, 29, 1, 0, 0, DateTimeKind.Utc), new DateTime(2026, 10, 25, 1, 0, 0, DateTimeKind.Utc) })
+            foreach (var step in new[] { TimeSpan.FromMinutes(5), TimeSpan.FromHours(1) })
+                for (int seed = 31; seed <= 40; seed++)
+                {
+                    var start = change - TimeSpan.FromDays(21) - TimeSpan.FromHours(1);
+                    var points = Synthetic.LocalDaytime((int)(TimeSpan.FromDays(30) / step), seed, start, step, zone);
+                    bool AlarmsAfterTheChange(TimeZoneInfo? localTime)
+                    {
+                        var d = new AnomalyDetector { AlarmScore = Alarm, LocalTime = localTime };
+                        bool alarmed = false;
+                        foreach (var (utc, value) in points)
+                        {
+                            double s = d.Score(utc, value);
+                            if (utc >= change && utc < change + TimeSpan.FromDays(2) && s >= Alarm) alarmed = true;
+                        }
+                        Assert.Equal((int)(TimeSpan.FromDays(1) / step), d.SeasonalPeriod);
+                        return alarmed;
+                    }
+                    if (AlarmsAfterTheChange(zone)) { withZone++; notes.Add($"{change:MMM} {step.TotalMinutes} min seed {seed}"); }
+                    if (AlarmsAfterTheChange(null) && step < TimeSpan.FromHours(1)) withoutZone++;
+                }
+        Assert.True(withZone <= 3, $"{withZone} of 40 series alarm after the change with the zone known: {string.Join(", ", notes)}");
+        Assert.True(withoutZone >= 18, $"without the zone only {withoutZone} of 20 five-minute series alarm after the change: the family no longer shows the shift");
+    }
+
+    [Fact]
+    public void AKnownZoneWithoutOffsetChangesScoresAsUtc()
+    {
+        // LocalTime only moves the seasonal look-up where the zone's offset changed within the period: a zone with a fixed
+        // offset (and UTC itself) scores bit for bit as no zone, and so does a series whose daily profile spans no change.
+        var y = Synthetic.FlattenedDay(3000, 31, flatFrom: 2500);
+        var step = TimeSpan.FromMinutes(5);
+        var expected = Synthetic.Score(Detector(), y, step);
+        foreach (var zone in new[] { TimeZoneInfo.Utc, TimeZoneInfo.CreateCustomTimeZone("fixed+05:30", TimeSpan.FromHours(5.5), "fixed", "fixed") })
+            Assert.Equal(expected, Synthetic.Score(new AnomalyDetector { AlarmScore = Alarm, LocalTime = zone }, y, step));
+    }
+
+    [Fact]
     public void AlarmScoreMustBeAScore()
     {
         var d = new AnomalyDetector();

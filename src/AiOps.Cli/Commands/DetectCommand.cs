@@ -28,7 +28,17 @@ public static class DetectCommand
             var v = r.GetValueOrDefault<double>();
             if (!(v > 0 && v < 1)) r.AddError($"--alarm-score {v.ToString(CultureInfo.InvariantCulture)} is not in (0, 1).");
         });
-        var command = new Command("detect", "Score timestamp,value CSV files with the online anomaly detector") { inputArg, outputArg, input, output, name, parallel, set, alarmScore };
+        var timeZone = new Option<string?>("--time-zone")
+        {
+            Description = "IANA time zone whose clock the series follow (e.g. Europe/Berlin): across a daylight-saving change each reading is compared with the same local time a day or week ago. Default: UTC",
+            HelpName = "ZONE",
+        };
+        timeZone.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { } id && !TimeZoneInfo.TryFindSystemTimeZoneById(id, out _))
+                r.AddError($"--time-zone '{id}' is not a time zone known to this machine (an IANA id such as Europe/Berlin).");
+        });
+        var command = new Command("detect", "Score timestamp,value CSV files with the online anomaly detector") { inputArg, outputArg, input, output, name, parallel, set, alarmScore, timeZone };
         command.Validators.Add(r =>
         {
             // a positional argument takes any token that is not an option here: report `--bogus` as the unknown option it is
@@ -45,7 +55,8 @@ public static class DetectCommand
         });
         command.SetUsageAction((r, ct) => RunAsync(
             (r.GetValue(inputArg) ?? r.GetValue(input))!, (r.GetValue(outputArg) ?? r.GetValue(output))!,
-            r.GetValue(name)!, r.GetValue(parallel), OptionSetter.Apply(new AnomalyDetectorOptions(), r.GetValue(set)), r.GetValue(alarmScore), ct));
+            r.GetValue(name)!, r.GetValue(parallel), OptionSetter.Apply(new AnomalyDetectorOptions(), r.GetValue(set)), r.GetValue(alarmScore),
+            r.GetValue(timeZone) is { } zone ? TimeZoneInfo.FindSystemTimeZoneById(zone) : null, ct));
         return command;
     }
 
@@ -87,7 +98,7 @@ public static class DetectCommand
         return jobs;
     }
 
-    private static async Task<int> RunAsync(string input, string output, string name, int parallel, AnomalyDetectorOptions options, double alarmScore, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string input, string output, string name, int parallel, AnomalyDetectorOptions options, double alarmScore, TimeZoneInfo? localTime, CancellationToken cancellationToken)
     {
         var jobs = Jobs(input, output, name);
 
@@ -99,7 +110,7 @@ public static class DetectCommand
         await Parallel.ForEachAsync(jobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel), CancellationToken = cancellationToken },
             async (job, ct) =>
             {
-                var r = await DetectFileAsync(job.In, job.Out, options, alarmScore, ct);
+                var r = await DetectFileAsync(job.In, job.Out, options, alarmScore, localTime, ct);
                 Interlocked.Add(ref totalPoints, r.Points);
                 Interlocked.Add(ref totalTicks, r.ScoreTicks);
                 lock (jobs) { maxBytes = Math.Max(maxBytes, r.Bytes); maxSerialized = Math.Max(maxSerialized, r.Serialized); }
@@ -114,10 +125,10 @@ public static class DetectCommand
 
     private sealed record FileResult(long Points, long ScoreTicks, int Bytes, int Serialized);
 
-    private static async Task<FileResult> DetectFileAsync(string input, string output, AnomalyDetectorOptions options, double alarmScore, CancellationToken ct)
+    private static async Task<FileResult> DetectFileAsync(string input, string output, AnomalyDetectorOptions options, double alarmScore, TimeZoneInfo? localTime, CancellationToken ct)
     {
         var rows = TimeSeriesCsv.Read(input);
-        var detector = new AnomalyDetector(options) { AlarmScore = alarmScore };
+        var detector = new AnomalyDetector(options) { AlarmScore = alarmScore, LocalTime = localTime };
         var scores = new double[rows.Count];
         var debug = Environment.GetEnvironmentVariable("AIOPS_DETECT_DEBUG") == "1" ? new ComponentSurprises[rows.Count] : null;
         long t0 = Stopwatch.GetTimestamp();
