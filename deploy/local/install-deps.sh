@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages AiOps needs, only those that are missing (Debian/Ubuntu, apt-get).
 #   install-deps.sh          everything the test suite needs: PostgreSQL server binaries (initdb/pg_ctl),
-#                            prometheus + promtool, libgomp1 (LightGBM's native library)
-#   install-deps.sh runtime  only what the server itself needs: libgomp1
+#                            prometheus + promtool, libgomp1 (LightGBM's native library), tzdata (time zones)
+#   install-deps.sh runtime  only what the server itself needs: libgomp1, tzdata
 # Idempotent: when nothing is missing it installs nothing and does not touch the network.
 set -euo pipefail
 
@@ -23,8 +23,14 @@ has_prometheus() {
   command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ]
 }
 
+has_tzdata() {
+  [ -f /usr/share/zoneinfo/Europe/Berlin ] || dpkg -s tzdata >/dev/null 2>&1
+}
+
 missing=()
 has_libgomp || missing+=(libgomp1)
+# the server resolves the IANA time zones entities follow (timeZone in their metadata) from the system's zone data
+has_tzdata || missing+=(tzdata)
 if [ "$scope" = test ]; then
   has_initdb || missing+=(postgresql)
   # As root the tests run PostgreSQL as the 'postgres' OS user (initdb refuses root); the package creates it.

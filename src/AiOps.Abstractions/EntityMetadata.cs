@@ -24,6 +24,12 @@ public sealed record EntityMetadata
     [Id(11)] public Dictionary<string, string>? Labels { get; init; }
     /// <summary>Any kind: a missing-telemetry alert fires when no event (by event time) arrived for this long (unset: not checked).</summary>
     [Id(12)] public double? MaxSilenceSeconds { get; init; }
+    /// <summary>
+    /// Any kind: the IANA time zone (e.g. Europe/Berlin) whose clock the entity's telemetry follows (an office's traffic, a
+    /// batch at 02:00 local time). The anomaly detectors then compare each reading with the same local time a day or week
+    /// ago, so a daylight-saving change is not an anomaly. Unset: UTC.
+    /// </summary>
+    [Id(13)] public string? TimeZone { get; init; }
 
     public static readonly EntityMetadata Empty = new();
 }

@@ -64,8 +64,8 @@ public sealed class AnomalyDetector
     private float[]? _sorted;               // sorted snapshot of the history at the last training (value distribution)
     private double _spread;                 // robust spread of that snapshot
     private TimeZoneInfo? _localTime;       // the clock the series follows (null: UTC)
-    private long _lagBucket = long.MinValue; // quarter hour of the last SeasonLag look-up, and its result
-    private int _lagPeriod, _lagValue;
+    private long _lagBucket = long.MinValue; // the UTC day, or within a day with an offset change the quarter hour, of the
+    private int _lagPeriod, _lagValue;       // last SeasonLag look-up, and its result
     private Task<TrainedModel>? _pending;   // a training running on the Trainer
     private long _pendingSince;             // _sinceTrain when that training took its snapshot
 
@@ -570,34 +570,41 @@ public sealed class AnomalyDetector
     /// <summary>
     /// The points back to the same phase one period ago: the period, or with <see cref="LocalTime"/> and a calendar period
     /// (whole days) the points back to the same local time that many days ago, when the zone's offset changed in between
-    /// (a daylight-saving change: 23 or 25 hours of points for a day). Looked up once per quarter hour: offsets change on
-    /// quarter hours, and a period of whole days keeps both ends in the same quarter-hour phase.
+    /// (a daylight-saving change: 23 or 25 hours of points for a day).
     /// </summary>
     private int SeasonLag(long slotTicks)
     {
         int p = _period;
         if (_localTime is null || p == 0 || _stepTicks <= 0) return p;
-        const long QuarterHour = TimeSpan.TicksPerHour / 4;
-        long bucket = Math.DivRem(slotTicks, QuarterHour, out long rem);
-        if (rem < 0) bucket--;
-        if (bucket == _lagBucket && p == _lagPeriod) return _lagValue;
-        int lag = p;
         long span = p * _stepTicks;
         long days = (span + TimeSpan.TicksPerDay / 2) / TimeSpan.TicksPerDay;
-        if (days >= 1 && Math.Abs(span - days * TimeSpan.TicksPerDay) * 2 <= _stepTicks)
+        if (days < 1 || Math.Abs(span - days * TimeSpan.TicksPerDay) * 2 > _stepTicks) return p; // not a calendar period
+        long back = days * TimeSpan.TicksPerDay;
+        if (slotTicks - back < TimeSpan.TicksPerDay || slotTicks > DateTime.MaxValue.Ticks - TimeSpan.TicksPerDay) return p;
+        // Most days no offset changes at either end: one look-up per UTC day. A day with a change is looked up per quarter
+        // hour (offsets change on quarter hours; the two ends are whole days apart, so in the same quarter-hour phase).
+        long day = slotTicks / TimeSpan.TicksPerDay;
+        if (p == _lagPeriod && (day == _lagBucket || -1 - slotTicks / (TimeSpan.TicksPerHour / 4) == _lagBucket)) return _lagValue;
+        long dayStart = day * TimeSpan.TicksPerDay, dayEnd = dayStart + TimeSpan.TicksPerDay - 1;
+        long nowFrom = Offset(dayStart), nowTo = Offset(dayEnd), thenFrom = Offset(dayStart - back), thenTo = Offset(dayEnd - back);
+        long change;
+        if (nowFrom == nowTo && thenFrom == thenTo)
         {
-            long now = slotTicks, then = slotTicks - days * TimeSpan.TicksPerDay;
-            if (then > DateTime.MinValue.Ticks + TimeSpan.TicksPerDay && now < DateTime.MaxValue.Ticks - TimeSpan.TicksPerDay)
-            {
-                long change = _localTime.GetUtcOffset(new DateTime(now, DateTimeKind.Utc)).Ticks
-                            - _localTime.GetUtcOffset(new DateTime(then, DateTimeKind.Utc)).Ticks;
-                // clocks moved forward (change > 0): the same local time was fewer hours ago
-                lag = (int)Math.Clamp(p - (long)Math.Round((double)change / _stepTicks), 1, (long)_buf.Length - LevelWindow - 1);
-            }
+            change = nowFrom - thenFrom;
+            _lagBucket = day;
         }
-        _lagBucket = bucket; _lagPeriod = p; _lagValue = lag;
+        else
+        {
+            change = Offset(slotTicks) - Offset(slotTicks - back);
+            _lagBucket = -1 - slotTicks / (TimeSpan.TicksPerHour / 4); // negative: a quarter hour, not a day
+        }
+        // clocks moved forward (change > 0): the same local time was fewer hours ago
+        int lag = change == 0 ? p : (int)Math.Clamp(p - (long)Math.Round((double)change / _stepTicks), 1, (long)_buf.Length - LevelWindow - 1);
+        _lagPeriod = p; _lagValue = lag;
         return lag;
     }
+
+    private long Offset(long utcTicks) => _localTime!.GetUtcOffset(new DateTime(utcTicks, DateTimeKind.Utc)).Ticks;
 
     /// <summary>
     /// The step from the first intervals: their median, divided by the whole number of lower-quartile intervals it spans.

@@ -78,4 +78,58 @@ public sealed class GrainDetectionTests : IClassFixture<GrainDetectionTests.App>
         Assert.True((double)alerts[0]!["maxScore"]! >= 0.8, alerts[0]!.ToJsonString());
         Assert.True((double)alerts[0]!["lastValue"]! > 12, alerts[0]!.ToJsonString()); // raised by the shift, not by the noise before it
     }
+
+    [Fact]
+    public async Task AnEntityOnLocalTimeIsScoredOnItsClockAcrossADaylightSavingChange()
+    {
+        // Daytime activity on Berlin's clock (AiOps.UnitTests.Synthetic.LocalDaytime), 5-minute readings stamped in UTC,
+        // three weeks before the 2026 spring change and two days after it. Two models receive the same series; one is
+        // registered with its time zone. Known answer (SyntheticFamilyTests): the first morning after the change alarms
+        // without the zone (its profile moved by an hour in UTC), not with it.
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+        var change = new DateTime(2026, 3, 29, 1, 0, 0, DateTimeKind.Utc);
+        var step = TimeSpan.FromMinutes(5);
+        var points = AiOps.UnitTests.Synthetic.LocalDaytime(23 * 288, 31, change - TimeSpan.FromDays(21) - TimeSpan.FromHours(1), step, zone);
+        int first = Array.FindIndex(points, p => p.Utc >= change);
+        double[] InProcess(TimeZoneInfo? localTime)
+        {
+            var d = new AnomalyDetector { AlarmScore = 0.8, LocalTime = localTime };
+            return points.Select(p => d.Score(p.Utc, p.Value)).ToArray();
+        }
+        var zoned = InProcess(zone);
+        var utc = InProcess(null);
+        Assert.True(zoned.Max() < 0.8, $"the zoned detector alarmed: {zoned.Max():F3}");
+        Assert.True(utc[..first].Max() < 0.8 && utc[first..].Max() >= 0.8, $"before the change {utc[..first].Max():F3}, after {utc[first..].Max():F3}");
+
+        var id = $"tz-{Guid.NewGuid():N}"[..20];
+        var twin = $"utc-{Guid.NewGuid():N}"[..20];
+        var bad = await _client.PutJson($"/api/v1/models/{id}", new { timeZone = "Mars/Olympus_Mons" });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.NotNull((await bad.ReadJson())["errors"]!["timeZone"]);
+        var put = await _client.PutJson($"/api/v1/models/{id}", new { timeZone = "Europe/Berlin" });
+        Assert.Equal(System.Net.HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal("Europe/Berlin", (string?)(await _client.GetJsonOrNull($"/api/v1/models/{id}"))!["metadata"]!["timeZone"]);
+
+        JsonObject[] Events(string entity, int from, int count) =>
+            points[from..(from + count)].Select(p => Event("model", entity, "requests", p.Value, new DateTimeOffset(p.Utc))).ToArray();
+        async Task Send(string entity, int from, int count)
+        {
+            await _client.PostTelemetry(Events(entity, from, count));
+            await Eventually.Until(() => _client.GetJsonOrNull($"/api/v1/models/{entity}"), j => j?["eventsApplied"]?.GetValue<long>() == from + count);
+        }
+        for (int from = 0; from < first; from += Math.Min(500, first - from))
+        {
+            await Send(id, from, Math.Min(500, first - from));
+            await Send(twin, from, Math.Min(500, first - from));
+        }
+        // after the change, the zoned model's every score is the zoned detector's (the raw series keeps 64 points)
+        for (int from = first; from < points.Length; from += 64)
+            await _client.SendAndCompareScores($"/api/v1/models/{id}", "requests", Events(id, from, Math.Min(64, points.Length - from)), from, zoned,
+                "the model registered with its zone (the zoned detector in process: expected)");
+        await Send(twin, first, points.Length - first);
+
+        var twinAlerts = await Eventually.Until(() => AlertsOf(twin), a => a.Count >= 1);
+        Assert.Equal("metricAnomaly", (string)twinAlerts[0]!["kind"]!);
+        Assert.Empty(await AlertsOf(id));
+    }
 }

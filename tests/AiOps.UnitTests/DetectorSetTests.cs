@@ -37,6 +37,48 @@ public class DetectorSetTests
     }
 
     [Fact]
+    public void TheSetsTimeZoneReachesNewRestoredAndHeldDetectors()
+    {
+        // Berlin's clock across the 2026 spring change (SyntheticFamilyTests): the scores of a detector told the zone,
+        // whether the set had the zone when the detector was created, when it was loaded, or got it later.
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+        var change = new DateTime(2026, 3, 29, 1, 0, 0, DateTimeKind.Utc);
+        var points = Synthetic.LocalDaytime(23 * 288, 31, change - TimeSpan.FromDays(21) - TimeSpan.FromHours(1), TimeSpan.FromMinutes(5), zone);
+        long Ms(DateTime utc) => (utc.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
+        var reference = new AnomalyDetector { AlarmScore = 0.8, LocalTime = zone };
+        var expected = points.Select(p => reference.Score(p.Utc, p.Value)).ToArray();
+        var utc = new AnomalyDetector { AlarmScore = 0.8 };
+        Assert.NotEqual(expected, points.Select(p => utc.Score(p.Utc, p.Value)).ToArray()); // the zone changes these scores
+
+        int half = points.Length - 2 * 288;
+        double[] Run(Func<DetectorSet, DetectorSet> atHalf, DetectorSet start)
+        {
+            var set = start;
+            var scores = new double[points.Length];
+            for (int i = 0; i < points.Length; i++)
+            {
+                if (i == half) set = atHalf(set);
+                scores[i] = set.Score("requests", Ms(points[i].Utc), points[i].Value);
+            }
+            return scores;
+        }
+        DetectorSet Reloaded(DetectorSet set, bool zoneBeforeLoad)
+        {
+            var state = new DetectorState();
+            set.SaveTo(state);
+            var restored = new DetectorSet(alarmScore: 0.8, inlineTraining: true);
+            if (zoneBeforeLoad) restored.LocalTime = zone;
+            restored.Load(state);
+            if (!zoneBeforeLoad) restored.LocalTime = zone;
+            return restored;
+        }
+        Assert.Equal(expected, Run(s => s, new DetectorSet(alarmScore: 0.8, inlineTraining: true) { LocalTime = zone }));
+        Assert.Equal(expected, Run(s => Reloaded(s, zoneBeforeLoad: true), new DetectorSet(alarmScore: 0.8, inlineTraining: true) { LocalTime = zone }));
+        Assert.Equal(expected, Run(s => Reloaded(s, zoneBeforeLoad: false), new DetectorSet(alarmScore: 0.8, inlineTraining: true)));
+        Assert.Equal(expected, Run(s => { s.LocalTime = zone; return s; }, new DetectorSet(alarmScore: 0.8, inlineTraining: true)));
+    }
+
+    [Fact]
     public void ADetectorCaughtUpOnThePointsItsEntityKeptScoresLikeOneThatNeverStopped()
     {
         // A set written at point 1,000 and 40 more points scored: the state a crash leaves when the entity was written

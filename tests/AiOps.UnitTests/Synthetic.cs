@@ -1,3 +1,5 @@
+using AiOps.Intelligence;
+
 namespace AiOps.UnitTests;
 
 /// <summary>Deterministic synthetic series for tests.</summary>

@@ -27,11 +27,27 @@ public sealed class DetectorSet(IDetectorTrainer? trainer = null, double alarmSc
 
     public int EstimatedBytes => _detectors.Values.Sum(d => d.EstimatedBytes);
 
+    /// <summary>
+    /// The time zone whose clock the entity's series follow (<see cref="AiOps.Abstractions.EntityMetadata.TimeZone"/>), or null
+    /// for UTC: given to every detector, those held and those created or loaded later (<see cref="AnomalyDetector.LocalTime"/>).
+    /// </summary>
+    public TimeZoneInfo? LocalTime
+    {
+        get => _localTime;
+        set
+        {
+            _localTime = value;
+            foreach (var detector in _detectors.Values) detector.LocalTime = value;
+        }
+    }
+
+    private TimeZoneInfo? _localTime;
+
     public double Score(string metric, long timestampMs, double value)
     {
         if (!_detectors.TryGetValue(metric, out var detector))
         {
-            detector = new AnomalyDetector { Trainer = _trainer, AlarmScore = alarmScore };
+            detector = new AnomalyDetector { Trainer = _trainer, AlarmScore = alarmScore, LocalTime = _localTime };
             _detectors[metric] = detector;
         }
         Dirty = true;
@@ -67,6 +83,7 @@ public sealed class DetectorSet(IDetectorTrainer? trainer = null, double alarmSc
                 var detector = AnomalyDetector.Deserialize(bytes);
                 detector.Trainer = _trainer;
                 detector.AlarmScore = alarmScore;
+                detector.LocalTime = _localTime;
                 _detectors[metric] = detector;
             }
             catch (Exception)

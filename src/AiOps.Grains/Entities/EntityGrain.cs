@@ -76,6 +76,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         _eventIds = new RecentIds(_options.RecentEventIds);
         _batchIds = new RecentIds(_options.RecentBatchIds);
         LoadData(State.Data);
+        _detectors.LocalTime = LocalTime(State.Metadata);
         if (_models is not null)
         {
             _detectors.Load(_models.State);
@@ -306,12 +307,20 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             State.SilenceSinceMs = metadata.MaxSilenceSeconds is null ? null : Time.GetUtcNow().ToUnixTimeMilliseconds();
         State.Metadata = metadata;
         State.Registered = true;
+        _detectors.LocalTime = LocalTime(metadata);
         await SaveAsync();
         await OnMetadataChangedAsync(previous);
         _lastDigest = null;
         await PushDigestAsync(CancellationToken.None);
         return BuildSummary();
     }
+
+    /// <summary>
+    /// The zone of <see cref="EntityMetadata.TimeZone"/>; null (UTC) when unset, or when this machine does not know it (the
+    /// API accepts only zones the server knows; a silo without the zone data scores in UTC rather than fail the grain).
+    /// </summary>
+    private static TimeZoneInfo? LocalTime(EntityMetadata metadata) =>
+        metadata.TimeZone is { } id && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : null;
 
     /// <summary>Kind-specific reaction to a metadata change (after it is saved).</summary>
     protected virtual Task OnMetadataChangedAsync(EntityMetadata previous) => Task.CompletedTask;

@@ -18,7 +18,8 @@ public sealed record EntityMetadataRequest(
     double? MaxErrorRate,
     double? MaxLatencyMs,
     Dictionary<string, string>? Labels,
-    double? MaxSilenceSeconds = null)
+    double? MaxSilenceSeconds = null,
+    string? TimeZone = null)
 {
     public Dictionary<string, string[]> Validate(EntityKind kind)
     {
@@ -48,6 +49,8 @@ public sealed record EntityMetadataRequest(
         Check(MaxLatencyMs is null || kind == EntityKind.Model, "maxLatencyMs", "maxLatencyMs applies to models.");
         Check(MaxSilenceSeconds is null || MaxSilenceSeconds is >= 1 and <= 366 * 86400, "maxSilenceSeconds",
             "maxSilenceSeconds must be between 1 and 31622400 (a year).");
+        Check(TimeZone is null || (TimeZone.Length <= 64 && TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _)), "timeZone",
+            "timeZone must be an IANA time zone this server knows, such as Europe/Berlin or America/New_York.");
         Check(Labels is null || Labels.Count <= 32, "labels", "at most 32 labels.");
         Check(Labels is null || Labels.All(kv => kv.Key.Length is > 0 and <= Limits.MaxAttributeKeyLength && !kv.Key.Any(char.IsControl)
                                                 && kv.Value is not null && kv.Value.Length <= Limits.MaxAttributeValueLength && !kv.Value.Any(char.IsControl)),
@@ -70,6 +73,7 @@ public sealed record EntityMetadataRequest(
         MaxLatencyMs = MaxLatencyMs,
         Labels = Labels,
         MaxSilenceSeconds = MaxSilenceSeconds,
+        TimeZone = TimeZone,
     };
 }
 
