@@ -208,6 +208,7 @@ public sealed class AnomalyDetector
         // ---- component A: robust residual against level and seasonal predictions
         double eLevel = Math.Abs(value - level);
         double e = eLevel;
+        double predicted = level; // the closer of the two predictions
         int lag = SeasonLag(SlotTicks(0)); // the period, or the points back to the same local time (LocalTime)
         if (_period > 0 && avail >= lag + LevelWindow + 1)
         {
@@ -215,6 +216,7 @@ public sealed class AnomalyDetector
             for (int k = 1; k <= LevelWindow; k++) thenWin[k - 1] = Back(lag + k);
             double levelThen = Robust.Median(thenWin, scratch);
             double seasonal = Back(lag) + (level - levelThen);
+            if (Math.Abs(value - seasonal) < e) predicted = seasonal;
             e = Math.Min(e, Math.Abs(value - seasonal));
         }
         double floor = ResidualFloor(level);
@@ -235,12 +237,14 @@ public sealed class AnomalyDetector
         // ---- component D: persistent deviation from the seasonal profile (EW mean of the seasonal residual)
         double zD = 0, sD = 0;
         bool hasSeason = false;
+        double seasonEwBefore = _seasonEw, sdScaleUsed = 0;
         if (_period > 0 && avail >= lag + 1)
         {
             hasSeason = true;
             double sd = value - Back(lag);
             double sdScale = double.IsNaN(_seasonAbs) ? Math.Max(Math.Abs(sd), floor) : Math.Max(_seasonAbs, floor);
             double zs = Math.Clamp(sd / sdScale, -10, 10);
+            sdScaleUsed = sdScale;
             _seasonEw = double.IsNaN(_seasonEw) ? 0 : _seasonEw + 0.1 * (zs - _seasonEw);
             zD = Math.Abs(_seasonEw);
             sD = _calSeason.Surprise(zD);
@@ -287,7 +291,22 @@ public sealed class AnomalyDetector
         double score = ToScore(top + _o.SecondComponentWeight * second);
 
         // ---- learn
-        if (avail >= 2)
+        // On coarse data (daily spend: the calibrators' 3,000-point half-life is 8 years) the point that raises an alarm is
+        // learned as its prediction, not as it was: learned, it stayed the largest value of every calibrator for years and a
+        // repeat of the same incident (the same doubled day two months later) was no longer beyond what the series had
+        // done (0.09-0.58, none alarmed; 0.93-0.98 now). Its score stands; only what the detector keeps of it changes. On
+        // finer data, where a calibrator forgets in days or months, repeats are often the series' own bursts: learning them
+        // is what keeps those quiet (NAB's tweet files), so they are learned as before (see docs/intelligence.md).
+        bool forget = !_o.LearnCoarseAlarmPoints && _sinceAlarm == 1 && FirstTrainPoints() < _o.MinTrainPoints;
+        double learned = value;
+        if (forget)
+        {
+            learned = predicted;
+            if (hasSeason && !double.IsNaN(seasonEwBefore))
+                _seasonEw = seasonEwBefore + 0.1 * (Math.Clamp((learned - Back(lag)) / sdScaleUsed, -10, 10) - seasonEwBefore);
+            shortNext = double.IsNaN(_shortMean) ? learned : _shortMean + 0.2 * (learned - _shortMean);
+        }
+        if (avail >= 2 && !forget)
         {
             _calResidual.Add(zA);
             if (zB >= 0) _shapeFine.Calibrator.Add(zB);
@@ -296,13 +315,13 @@ public sealed class AnomalyDetector
             if (zE >= 0) _calNovelty.Add(zE);
             if (zC >= 0) _context!.Calibrator.Add(zC);
         }
-        _absResidual = NextResidualScale(_absResidual, e, floor, _scored);
+        if (!forget) _absResidual = NextResidualScale(_absResidual, e, floor, _scored);
         _shortMean = shortNext;
         if (_scored == 0) { _levelMax = shortNext; _levelMin = shortNext; }
         _levelMax = Math.Max(_levelMax, shortNext);
         _levelMin = Math.Min(_levelMin, shortNext);
-        Append(value);
-        _context?.Learn(value);
+        Append(learned);
+        _context?.Learn(learned);
         _scored++;
         _sinceTrain++;
         // A calendar period is tested once as soon as it can be (three periods held), not only at the next training: on
