@@ -291,13 +291,14 @@ public sealed class AnomalyDetector
         double score = ToScore(top + _o.SecondComponentWeight * second);
 
         // ---- learn
-        // On coarse data (daily spend: the calibrators' 3,000-point half-life is 8 years) the point that raises an alarm is
-        // learned as its prediction, not as it was: learned, it stayed the largest value of every calibrator for years and a
-        // repeat of the same incident (the same doubled day two months later) was no longer beyond what the series had
-        // done (0.09-0.58, none alarmed; 0.93-0.98 now). Its score stands; only what the detector keeps of it changes. On
-        // finer data, where a calibrator forgets in days or months, repeats are often the series' own bursts: learning them
-        // is what keeps those quiet (NAB's tweet files), so they are learned as before (see docs/intelligence.md).
-        bool forget = !_o.LearnCoarseAlarmPoints && _sinceAlarm == 1 && FirstTrainPoints() < _o.MinTrainPoints;
+        // On hourly and coarser data (cost and usage are reported hourly or daily) the point that raises an alarm is learned
+        // as its prediction, not as it was: the calibrators' half-life of 3,000 points is then 4 months to 8 years, and a
+        // learned incident stayed in their tail that long, so a repeat of it (the same doubled day two months later) was no
+        // longer beyond what the series had done (0.09-0.58, none alarmed; 0.93-0.98 now). Its score stands; only what the
+        // detector keeps of it changes. On finer data, where a calibrator forgets in days, repeats are often the series' own
+        // bursts: learning them is what keeps those quiet (NAB's tweet files), so they are learned as before (see
+        // docs/intelligence.md, "A repeat of an incident").
+        bool forget = !_o.LearnSlowAlarmPoints && _sinceAlarm == 1 && SlowSeries();
         double learned = value;
         if (forget)
         {
@@ -358,6 +359,12 @@ public sealed class AnomalyDetector
         Retrain();
         return true;
     }
+
+    /// <summary>
+    /// Hourly or coarser: a step of at least 90 days over the calibrators' half-life in points (43 minutes at 3,000), where a
+    /// learned value stays in a calibrator's tail for months (hourly data: 4 months; daily: 8 years).
+    /// </summary>
+    private bool SlowSeries() => _stepTicks > 0 && _stepTicks * _o.CalibrationHalfLife >= 90.0 * TimeSpan.TicksPerDay;
 
     /// <summary>
     /// Points before the first training: <see cref="AnomalyDetectorOptions.MinTrainPoints"/>, or fewer on coarse data,

@@ -91,12 +91,12 @@ public sealed record AnomalyDetectorOptions
     public int MaxGapFill { get; init; } = 64;
 
     /// <summary>
-    /// On coarse data (a step of about 2 hours or more, where three weeks are fewer than <see cref="MinTrainPoints"/>), whether
+    /// On hourly and coarser data (a step of 43 minutes or more: the calibrators' half-life is then at least 90 days), whether
     /// the point that raises an alarm is learned as it was (true, as before) or as its prediction (false, the default): its
     /// calibrators, history, level and seasonal state then keep the series' normal behaviour, so a repeat of the incident is
     /// as surprising as the first.
     /// </summary>
-    public bool LearnCoarseAlarmPoints { get; init; }
+    public bool LearnSlowAlarmPoints { get; init; }
 
     /// <summary>
     /// The contextual member (facts = a scalar code of the value; contexts = the previous one and two codes; raw score =
