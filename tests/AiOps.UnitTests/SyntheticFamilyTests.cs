@@ -603,15 +603,22 @@ public class SyntheticFamilyTests
     }
 
     [Fact]
-    public void AKnownZoneWithoutOffsetChangesScoresAsUtc()
+    public void AZoneWithAFixedOffsetOrOnDailyDataScoresAsUtc()
     {
-        // LocalTime only moves the seasonal look-up where the zone's offset changed within the period: a zone with a fixed
-        // offset (and UTC itself) scores bit for bit as no zone, and so does a series whose daily profile spans no change.
+        // LocalTime only moves the seasonal look-up where the zone's offset changed within the period, by the change in
+        // whole steps: a zone with a fixed offset (and UTC itself) scores bit for bit as no zone, and so does daily data.
         var y = Synthetic.FlattenedDay(3000, 31, flatFrom: 2500);
         var step = TimeSpan.FromMinutes(5);
         var expected = Synthetic.Score(Detector(), y, step);
         foreach (var zone in new[] { TimeZoneInfo.Utc, TimeZoneInfo.CreateCustomTimeZone("fixed+05:30", TimeSpan.FromHours(5.5), "fixed", "fixed") })
             Assert.Equal(expected, Synthetic.Score(new AnomalyDetector { AlarmScore = Alarm, LocalTime = zone }, y, step));
+
+        // daily data across both 2026 changes: an hour is less than half a step, nothing moves
+        var spend = Synthetic.DailySpend(300, 31);
+        spend[173] *= 2;
+        var day = TimeSpan.FromDays(1);
+        var berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+        Assert.Equal(Synthetic.Score(Detector(), spend, day), Synthetic.Score(new AnomalyDetector { AlarmScore = Alarm, LocalTime = berlin }, spend, day));
     }
 
     [Fact]
