@@ -53,6 +53,29 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void DetectWithATimeZoneScoresAsTheDetectorToldThatZone()
+    {
+        // Berlin's clock across the 2026 spring change (SyntheticFamilyTests): --time-zone gives the file's detector the
+        // zone, so its scores are those of the zoned detector in process, and the first shifted morning does not alarm
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+        var change = new DateTime(2026, 3, 29, 1, 0, 0, DateTimeKind.Utc);
+        var points = Synthetic.LocalDaytime(23 * 288, 31, change - TimeSpan.FromDays(21) - TimeSpan.FromHours(1), TimeSpan.FromMinutes(5), zone);
+        var input = Path.Combine(_dir, "berlin.csv");
+        File.WriteAllLines(input, ["timestamp,value", .. points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Utc:yyyy-MM-dd HH:mm:ss},{p.Value:R}"))]);
+        double[] Scores(string output) => File.ReadLines(output).Skip(1).Select(l => double.Parse(l.Split(',')[2], CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(0, Aiops("detect", input, Path.Combine(_dir, "zoned.csv"), "--alarm-score", "0.8", "--time-zone", "Europe/Berlin"));
+        Assert.Equal(0, Aiops("detect", input, Path.Combine(_dir, "utc.csv"), "--alarm-score", "0.8"));
+        var zoned = new AnomalyDetector { AlarmScore = 0.8, LocalTime = zone };
+        var expected = points.Select(p => Math.Round(zoned.Score(p.Utc, p.Value), 6)).ToArray();
+        Assert.Equal(expected, Scores(Path.Combine(_dir, "zoned.csv")));
+        Assert.True(Scores(Path.Combine(_dir, "utc.csv")).Max() >= 0.8 && expected.Max() < 0.8);
+
+        var (exit, _, err) = Run("detect", input, Path.Combine(_dir, "x.csv"), "--time-zone", "Mars/Olympus_Mons");
+        Assert.Equal(2, exit);
+        Assert.Contains("--time-zone", err);
+    }
+
+    [Fact]
     public void DetectSingleFileWritesOneScoredRowPerInputRow()
     {
         var y = Synthetic.Seasonal(800, seed: 11, period: 288);
