@@ -209,7 +209,7 @@ public sealed class AnomalyDetector
         double eLevel = Math.Abs(value - level);
         double e = eLevel;
         double predicted = level; // the closer of the two predictions
-        int lag = SeasonLag(SlotTicks(0)); // the period, or the points back to the same local time (LocalTime)
+        int lag = _localTime is null ? _period : SeasonLag(SlotTicks(0)); // the period, or the points back to the same local time
         if (_period > 0 && avail >= lag + LevelWindow + 1)
         {
             Span<double> thenWin = stackalloc double[LevelWindow];
@@ -224,7 +224,7 @@ public sealed class AnomalyDetector
         double sR = avail >= 2 ? _calResidual.Surprise(zA) : 0;
 
         // short-term level (EW mean of the last ~5 values), used by the novelty component
-        double shortNext = double.IsNaN(_shortMean) ? value : _shortMean + 0.2 * (value - _shortMean);
+        double shortNext = NextShortMean(value);
 
         // ---- component E: novelty of the short-term level within the distribution of past values
         double sE = 0, zE = -1;
@@ -243,9 +243,8 @@ public sealed class AnomalyDetector
             hasSeason = true;
             double sd = value - Back(lag);
             double sdScale = double.IsNaN(_seasonAbs) ? Math.Max(Math.Abs(sd), floor) : Math.Max(_seasonAbs, floor);
-            double zs = Math.Clamp(sd / sdScale, -10, 10);
             sdScaleUsed = sdScale;
-            _seasonEw = double.IsNaN(_seasonEw) ? 0 : _seasonEw + 0.1 * (zs - _seasonEw);
+            _seasonEw = NextSeasonEw(_seasonEw, sd, sdScale);
             zD = Math.Abs(_seasonEw);
             sD = _calSeason.Surprise(zD);
             double clippedSd = Winsor(Math.Abs(sd), _seasonAbs, 4, floor);
@@ -303,9 +302,8 @@ public sealed class AnomalyDetector
         if (forget)
         {
             learned = predicted;
-            if (hasSeason && !double.IsNaN(seasonEwBefore))
-                _seasonEw = seasonEwBefore + 0.1 * (Math.Clamp((learned - Back(lag)) / sdScaleUsed, -10, 10) - seasonEwBefore);
-            shortNext = double.IsNaN(_shortMean) ? learned : _shortMean + 0.2 * (learned - _shortMean);
+            if (hasSeason) _seasonEw = NextSeasonEw(seasonEwBefore, learned - Back(lag), sdScaleUsed);
+            shortNext = NextShortMean(learned);
         }
         if (avail >= 2 && !forget)
         {
@@ -359,6 +357,13 @@ public sealed class AnomalyDetector
         Retrain();
         return true;
     }
+
+    /// <summary>The short-term level (EW mean of the last ~5 values) after <paramref name="v"/>.</summary>
+    private double NextShortMean(double v) => double.IsNaN(_shortMean) ? v : _shortMean + 0.2 * (v - _shortMean);
+
+    /// <summary>The EW mean of the standardised seasonal residual after a residual <paramref name="sd"/> in units of <paramref name="scale"/>, from <paramref name="before"/> (NaN: the first, which starts it at 0).</summary>
+    private static double NextSeasonEw(double before, double sd, double scale) =>
+        double.IsNaN(before) ? 0 : before + 0.1 * (Math.Clamp(sd / scale, -10, 10) - before);
 
     /// <summary>
     /// Hourly or coarser: a step of at least 90 days over the calibrators' half-life in points (43 minutes at 3,000), where a
