@@ -3,6 +3,7 @@ using AiOps.Bench;
 // Benchmarks of the platform. Each prints its figures and, where one exists, a baseline measured in the
 // same run (a ratio survives a noisy machine).
 //   dotnet run -c Release --project bench/AiOps.Bench -- ingest [--events 2000000] [--entities 1000] [--batch 1000] [--clients 32]
+//   dotnet run -c Release --project bench/AiOps.Bench -- detector-ab --baseline DIR [--rounds 5] [--no-detection-arm]
 //   dotnet run -c Release --project bench/AiOps.Bench -- state [--entities 10000]
 //   dotnet run -c Release --project bench/AiOps.Bench -- coldstart
 //   dotnet run -c Release --project bench/AiOps.Bench -- crash
@@ -17,6 +18,7 @@ var options = BenchArgs.Parse(args.Skip(1).ToArray());
 return command switch
 {
     "ingest" => await IngestBench.RunAsync(options),
+    "detector-ab" => await DetectorAbBench.RunAsync(options),
     "state" => await StateBench.RunAsync(options),
     "coldstart" => await ColdStartBench.RunAsync(options),
     "crash" => await CrashBench.RunAsync(options),
@@ -31,6 +33,6 @@ return command switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: AiOps.Bench ingest|state|coldstart|crash|alert-latency|cluster|focus|otlp|lineage|lineage-schema [--option value ...]");
+    Console.Error.WriteLine("usage: AiOps.Bench ingest|detector-ab|state|coldstart|crash|alert-latency|cluster|focus|otlp|lineage|lineage-schema [--option value ...]");
     return 2;
 }

@@ -19,6 +19,16 @@ public sealed class ServerProcess : IDisposable
     public Stopwatch SinceStart { get; } = Stopwatch.StartNew();
     public int Pid => _process.Id;
 
+    /// <summary>CPU time (user + system) the process has used so far (Linux <c>/proc/PID/stat</c>).</summary>
+    public TimeSpan CpuTime()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // Fields 14 and 15 of stat (utime, stime), counted from the state field (3) after the command name.
+        var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+    }
+
     /// <summary>Resident set size of the process (Linux), in MiB.</summary>
     public double RssMiB()
     {
@@ -28,12 +38,14 @@ public sealed class ServerProcess : IDisposable
         return double.NaN;
     }
 
-    public static ServerProcess Start(string dataDirectory, IDictionary<string, string>? environment = null)
+    /// <param name="serverDirectory">The build to run (a folder holding <c>AiOps.Server.dll</c>); default: the one built with this bench.</param>
+    public static ServerProcess Start(string dataDirectory, IDictionary<string, string>? environment = null, string? serverDirectory = null)
     {
         var port = BenchServer.FreePort();
-        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "AiOps.Server.dll"), "--urls", $"http://127.0.0.1:{port}"])
+        var directory = serverDirectory ?? AppContext.BaseDirectory;
+        var psi = new ProcessStartInfo("dotnet", [Path.Combine(directory, "AiOps.Server.dll"), "--urls", $"http://127.0.0.1:{port}"])
         {
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = directory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+
+namespace AiOps.Bench;
+
+/// <summary>
+/// Ingestion with every point scored, two builds of the server in the same run: this bench's own build (A) and the
+/// build in <c>--baseline DIR</c> (B, a folder holding another <c>AiOps.Server.dll</c>: an older commit, or the tree
+/// <c>bench/old_detector_server.sh</c> builds, this code with the detector issue 13 started from). Optionally a third
+/// arm, this build with detection off (<c>--no-detection-arm</c>): what all of the detector's work costs.
+/// <para>
+/// Every arm is a separate server process with its own data folder, started at once and warmed up alike. Rounds
+/// alternate the arms on fresh payloads (the order rotates from round to round), each with the machine otherwise idle:
+/// before a round every server has gone quiet (its own background work, such as persistence, finished). A round is
+/// timed from the first request until the server's grains have taken every event (the ingest bench's payloads: 1,000 events per
+/// request over 1,000 entities, one-second steps). Besides events/s, each round reports the server's CPU seconds per
+/// million events, which the load generator's share of the cores does not blur.
+/// </para>
+/// </summary>
+public static class DetectorAbBench
+{
+    private sealed record Arm(string Name, ServerProcess Server, HttpClient Http)
+    {
+        public long Expected;
+        public readonly List<double> Rates = [];
+        public readonly List<double> CpuPerMillion = [];
+    }
+
+    public static async Task<int> RunAsync(BenchArgs args)
+    {
+        var baseline = args.Get("baseline");
+        if (baseline is null || !File.Exists(Path.Combine(baseline, "AiOps.Server.dll")))
+        {
+            Console.Error.WriteLine("detector-ab: --baseline DIR must name a folder holding AiOps.Server.dll (for example bench/old_detector_server.sh's output)");
+            return 2;
+        }
+        var totalEvents = args.Int("events", 2_000_000);
+        var entities = args.Int("entities", 1000);
+        var batch = args.Int("batch", 1000);
+        var clients = args.Int("clients", 32);
+        var rounds = Math.Max(1, args.Int("rounds", 5));
+        var requests = totalEvents / batch;
+
+        var specs = new List<(string Name, string? Directory, Dictionary<string, string> Env)>
+        {
+            ("A this build", null, new()),
+            ($"B {Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(baseline)))}", baseline, new()),
+        };
+        if (args.Get("no-detection-arm") is not null) specs.Add(("C this build, detection off", null, new() { ["AiOps__Grains__Detection"] = "false" }));
+
+        var root = Path.Combine(Path.GetTempPath(), $"aiops-detector-ab-{Guid.NewGuid():N}");
+        var arms = new List<Arm>();
+        try
+        {
+            foreach (var (name, directory, env) in specs)
+            {
+                var server = ServerProcess.Start(Path.Combine(root, arms.Count.ToString()), env, directory);
+                await server.WaitFirstAcceptedAsync("""[{"entity":{"kind":"model","id":"warm"},"metric":"predictions","value":1}]""", TimeSpan.FromMinutes(3));
+                var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseCookies = false }) { BaseAddress = server.Http.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+                http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", server.Key);
+                arms.Add(new Arm(name, server, http) { Expected = 1 });
+            }
+            Console.WriteLine($"detector-ab: {rounds} rounds x {requests} requests x {batch} events over {entities} entities, {clients} connections, arms: {string.Join("; ", arms.Select(a => a.Name))}");
+
+            var start = DateTimeOffset.UtcNow.AddDays(-2);
+            var warmup = Enumerable.Range(0, args.Int("warmup", 1000)).Select(r => IngestBench.Payload("e", r, batch, entities, entities, start.AddHours(-1), idPrefix: "warm")).ToArray();
+            Console.Write($"warming up each arm with {warmup.Length} requests… ");
+            foreach (var arm in arms)
+            {
+                await IngestBench.Send(arm.Http, "/api/v1/telemetry", warmup, clients);
+                arm.Expected += warmup.Length * (long)batch;
+                await WaitAppliedAsync(arm, TimeSpan.FromMinutes(3));
+            }
+            Console.WriteLine("done");
+
+            for (var round = 0; round < rounds; round++)
+            {
+                // Fresh event ids and later timestamps each round (the same for every arm: each has its own server).
+                var payloads = Enumerable.Range(0, requests).Select(r => IngestBench.Payload("e", r, batch, entities, entities, start.AddHours(round), idPrefix: $"r{round}-")).ToArray();
+                for (var k = 0; k < arms.Count; k++)
+                {
+                    var arm = arms[(round + k) % arms.Count];
+                    await QuietAsync(arms);
+                    var cpu0 = arm.Server.CpuTime();
+                    var sw = Stopwatch.StartNew();
+                    await IngestBench.Send(arm.Http, "/api/v1/telemetry", payloads, clients);
+                    var answered = sw.Elapsed.TotalSeconds;
+                    arm.Expected += requests * (long)batch;
+                    await WaitAppliedAsync(arm, TimeSpan.FromMinutes(5));
+                    var seconds = sw.Elapsed.TotalSeconds;
+                    var cpu = (arm.Server.CpuTime() - cpu0).TotalSeconds;
+                    arm.Rates.Add(totalEvents / seconds);
+                    arm.CpuPerMillion.Add(cpu / (totalEvents / 1e6));
+                    Console.WriteLine($"round {round + 1}, {arm.Name}: {arm.Rates[^1],10:N0} events/s end to end ({seconds:F2} s, all answered after {answered:F2} s); server CPU {cpu:F1} s, {arm.CpuPerMillion[^1]:F2} s per million events");
+                }
+            }
+
+            Console.WriteLine();
+            var a = arms[0];
+            foreach (var arm in arms)
+            {
+                var line = $"{arm.Name,-40} median {Median(arm.Rates),10:N0} events/s, server CPU {Median(arm.CpuPerMillion):F2} s per million events";
+                if (arm != a)
+                {
+                    // Paired by round: the arms of one round ran back to back, so a slow phase of the machine hits both.
+                    var paired = a.Rates.Zip(arm.Rates, (x, y) => x / y).ToList();
+                    var pairedCpu = a.CpuPerMillion.Zip(arm.CpuPerMillion, (x, y) => x / y).ToList();
+                    line += $"; A / this: ratio of medians {Median(a.Rates) / Median(arm.Rates):P1}, median of per-round ratios {Median(paired):P1} (range {paired.Min():P1}-{paired.Max():P1}); CPU per event A / this {Median(pairedCpu):P1}";
+                }
+                Console.WriteLine(line);
+            }
+            return 0;
+        }
+        finally
+        {
+            foreach (var arm in arms) { arm.Http.Dispose(); arm.Server.Dispose(); }
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>
+    /// Waits until every server has used less than a quarter of a core over a second (at most 60 s). An idle server
+    /// uses about 15 % of one here (the embedded stream queues are polled every 2 ms); persisting a round's grains or
+    /// training their detectors uses more.
+    /// </summary>
+    private static async Task QuietAsync(List<Arm> arms)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            var before = arms.Select(a => a.Server.CpuTime()).ToArray();
+            await Task.Delay(1000);
+            var busiest = arms.Select((a, i) => (a.Server.CpuTime() - before[i]).TotalSeconds).Max();
+            if (busiest < 0.25) return;
+        }
+        Console.WriteLine("(a server was still busy after 60 s; measuring anyway)");
+    }
+
+    /// <summary>
+    /// Until the server's entity grains have taken every event off their streams (Prometheus' counter
+    /// <c>aiops_telemetry_events_consumed_total</c>, exact in embedded mode; a grain applies a batch in the turn it takes
+    /// it). The exporter caches a scrape for up to 300 ms, the same for every arm.
+    /// </summary>
+    private static async Task WaitAppliedAsync(Arm arm, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        long applied = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            var text = await arm.Http.GetStringAsync("/metrics");
+            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("aiops_telemetry_events_consumed_total", StringComparison.Ordinal));
+            applied = line is null ? 0 : (long)double.Parse(line.Split(" ")[1], System.Globalization.CultureInfo.InvariantCulture);
+            if (applied >= arm.Expected) return;
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"{arm.Name}: {applied:N0} of {arm.Expected:N0} events applied");
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
