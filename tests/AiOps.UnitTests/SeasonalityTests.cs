@@ -37,4 +37,19 @@ public class SeasonalityTests
             Assert.Equal(24, Seasonality.Detect(x, [24, 168], 4, 0.3, requireCycle: true));
         }
     }
+
+    [Fact]
+    public void TheLanedDotProductIsTheSumOfTheProductsUpToRounding()
+    {
+        // Lengths below, at and around the lanes (the remainder loop), and a training's history.
+        var rng = new Random(7);
+        foreach (var n in new[] { 0, 1, 3, 7, 8, 9, 15, 16, 17, 1365, 2048 })
+        {
+            var a = Enumerable.Range(0, n).Select(_ => Gaussian(rng) * 1e3).ToArray();
+            var b = Enumerable.Range(0, n).Select(_ => Gaussian(rng) + 5).ToArray();
+            double plain = 0, size = 0;
+            for (int i = 0; i < n; i++) { plain += a[i] * b[i]; size += Math.Abs(a[i] * b[i]); }
+            Assert.True(Math.Abs(Seasonality.Dot(a, b) - plain) <= 1e-12 * Math.Max(size, 1), $"n={n}: {Seasonality.Dot(a, b)} vs {plain}");
+        }
+    }
 }

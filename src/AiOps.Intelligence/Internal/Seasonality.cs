@@ -78,12 +78,7 @@ public static class Seasonality
         int maxLag = Math.Min(maxPeriod, n / 3);
         if (maxLag < minPeriod) return 0;
 
-        double Acf(int lag)
-        {
-            double s = 0;
-            for (int i = lag; i < n; i++) s += x[i] * x[i - lag];
-            return s / var * n / (n - lag);
-        }
+        double Acf(int lag) => Dot(x.AsSpan(lag, n - lag), x.AsSpan(0, n - lag)) / var * n / (n - lag);
 
         int best = 0; double bestAcf = minAcf;
         if (candidates is { Count: > 0 })
@@ -115,5 +110,30 @@ public static class Seasonality
                 return lag;
         }
         return best;
+    }
+
+    /// <summary>
+    /// The dot product of two equally long spans, in SIMD lanes with two independent accumulators. The autocorrelations
+    /// of a training's test (up to 1,000 lags over 2,048 points) were a third of a detector's time on a busy server, summed
+    /// one product after another; the sum is the same up to rounding (the order of the additions differs).
+    /// </summary>
+    internal static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        int n = a.Length, i = 0;
+        double s = 0;
+        int w = System.Numerics.Vector<double>.Count;
+        if (System.Numerics.Vector.IsHardwareAccelerated && n >= 2 * w)
+        {
+            var acc0 = System.Numerics.Vector<double>.Zero;
+            var acc1 = System.Numerics.Vector<double>.Zero;
+            for (; i <= n - 2 * w; i += 2 * w)
+            {
+                acc0 += new System.Numerics.Vector<double>(a.Slice(i, w)) * new System.Numerics.Vector<double>(b.Slice(i, w));
+                acc1 += new System.Numerics.Vector<double>(a.Slice(i + w, w)) * new System.Numerics.Vector<double>(b.Slice(i + w, w));
+            }
+            s = System.Numerics.Vector.Sum(acc0 + acc1);
+        }
+        for (; i < n; i++) s += a[i] * b[i];
+        return s;
     }
 }
