@@ -3,7 +3,7 @@ using AiOps.Bench;
 // Benchmarks of the platform. Each prints its figures and, where one exists, a baseline measured in the
 // same run (a ratio survives a noisy machine).
 //   dotnet run -c Release --project bench/AiOps.Bench -- ingest [--events 2000000] [--entities 1000] [--batch 1000] [--clients 32]
-//   dotnet run -c Release --project bench/AiOps.Bench -- detector-ab --baseline DIR [--rounds 5] [--no-detection-arm]
+//   dotnet run -c Release --project bench/AiOps.Bench -- detector-ab --baseline DIR [--rounds 5] [--discard 1] [--no-detection-arm] [--baseline-first]
 //   dotnet run -c Release --project bench/AiOps.Bench -- state [--entities 10000]
 //   dotnet run -c Release --project bench/AiOps.Bench -- coldstart
 //   dotnet run -c Release --project bench/AiOps.Bench -- crash
