@@ -45,7 +45,7 @@ public static class DetectorAbBench
         var clients = args.Int("clients", 32);
         var rounds = Math.Max(1, args.Int("rounds", 5));
         // Rounds run first and not counted: the first measured round was the slowest of whichever arm led it (A/B runs of
-        // 7 rounds: 7.7 s and 7.1 s for this build leading, 8.0 s for the old detector leading, against 3.2-4.8 s after).
+        // 7 rounds: 7.7 s and 7.1 s for this build leading, 8.0 s for the old detector leading, against 3.3-6.7 s for its later rounds).
         var discard = Math.Max(0, args.Int("discard", 1));
         var requests = totalEvents / batch;
 
