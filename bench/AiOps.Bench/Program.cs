@@ -4,6 +4,7 @@ using AiOps.Bench;
 // same run (a ratio survives a noisy machine).
 //   dotnet run -c Release --project bench/AiOps.Bench -- ingest [--events 2000000] [--entities 1000] [--batch 1000] [--clients 32]
 //   dotnet run -c Release --project bench/AiOps.Bench -- detector-ab --baseline DIR [--rounds 5] [--discard 1] [--no-detection-arm] [--baseline-first]
+//   dotnet run -c Release --project bench/AiOps.Bench -- idle [--baseline DIR] [--settle 20] [--seconds 30] [--entities 1000]
 //   dotnet run -c Release --project bench/AiOps.Bench -- state [--entities 10000]
 //   dotnet run -c Release --project bench/AiOps.Bench -- coldstart
 //   dotnet run -c Release --project bench/AiOps.Bench -- crash
@@ -19,6 +20,7 @@ return command switch
 {
     "ingest" => await IngestBench.RunAsync(options),
     "detector-ab" => await DetectorAbBench.RunAsync(options),
+    "idle" => await IdleBench.RunAsync(options),
     "state" => await StateBench.RunAsync(options),
     "coldstart" => await ColdStartBench.RunAsync(options),
     "crash" => await CrashBench.RunAsync(options),
@@ -33,6 +35,6 @@ return command switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: AiOps.Bench ingest|detector-ab|state|coldstart|crash|alert-latency|cluster|focus|otlp|lineage|lineage-schema [--option value ...]");
+    Console.Error.WriteLine("usage: AiOps.Bench ingest|detector-ab|idle|state|coldstart|crash|alert-latency|cluster|focus|otlp|lineage|lineage-schema [--option value ...]");
     return 2;
 }

@@ -68,7 +68,9 @@ public sealed class AiOpsOptions
     /// <summary>
     /// How often stream pulling agents poll their queues (Orleans' default is 100 ms). Unset: 2 ms embedded
     /// (a poll of an in-process queue is a dequeue; the alert-latency bench: p50 13.8 → 5.6-6.7 ms at half load,
-    /// ingestion throughput within noise), 10 ms in cluster mode (a poll is a PostgreSQL query).
+    /// ingestion throughput within noise), 10 ms in cluster mode (a poll is a PostgreSQL query). Embedded, a read of an
+    /// empty queue waits up to <see cref="Streaming.InProcessQueueOptions.EmptyReadWait"/> for a message, so an idle
+    /// server does not wake every 2 ms.
     /// </summary>
     public TimeSpan? StreamPollInterval { get; set; }
 

@@ -41,6 +41,9 @@ public sealed class TelemetryPublisher(
     private TaskCompletionSource _room = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _gate = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
+    // Under the gate: the flush loop is waiting for the next request (nothing buffered or being published at once),
+    // not looking every MinFlushDelay: an idle server's timer wake-ups cost a tenth of a core in thread-pool spinning.
+    private bool _asleep;
     // Accepted requests waiting for the next flush. Appending is all a request does under the gate; the
     // flush merges them per entity on its own thread (a shared per-entity buffer kept 32 concurrent
     // requests spinning on the gate while each merged its 1,000 entities).
@@ -233,6 +236,11 @@ public sealed class TelemetryPublisher(
     /// </summary>
     private TaskCompletionSource? EnqueueLocked(List<ParsedBatch> group, bool force)
     {
+        if (_asleep)
+        {
+            _asleep = false;
+            if (_wake.CurrentCount == 0) try { _wake.Release(); } catch (SemaphoreFullException) { }
+        }
         var accepted = 0;
         foreach (var batch in group) accepted += batch.Accepted;
         if (!force && _buffered + _inFlight + accepted > _options.MaxPendingEvents)
@@ -344,10 +352,30 @@ public sealed class TelemetryPublisher(
             }, maxDelay.TotalMilliseconds);
         var lastFlush = DateTime.UtcNow;
         long requestsSeen = 0;
+        var quietLooks = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                if (quietLooks >= 2)
+                {
+                    // Two looks found nothing to do: sleep until a request arrives (EnqueueLocked wakes us), then
+                    // look MinFlushDelay later as usual.
+                    bool sleep;
+                    lock (_gate)
+                    {
+                        NextImmediateWindow();
+                        sleep = _buffered == 0 && _immediate.Count == 0 && _immediateRunning.Count == 0;
+                        _asleep = sleep;
+                    }
+                    if (sleep)
+                    {
+                        await _wake.WaitAsync(Timeout.Infinite, stoppingToken);
+                        lock (_gate) _asleep = false;
+                        lastFlush = DateTime.UtcNow;
+                    }
+                    quietLooks = 0;
+                }
                 await _wake.WaitAsync(_options.MinFlushDelay, stoppingToken);
             }
             catch (OperationCanceledException)
@@ -366,10 +394,12 @@ public sealed class TelemetryPublisher(
             requestsSeen = requests;
             if (buffered == 0)
             {
+                quietLooks++;
                 lastFlush = DateTime.UtcNow;
                 lock (_gate) NextImmediateWindow();
                 continue;
             }
+            quietLooks = 0;
             var since = DateTime.UtcNow - lastFlush;
             var rate = entities / Math.Max(since.TotalSeconds, 1e-3);
             if (!idle && rate > _options.StreamMessagesPerSecondBudget && since < maxDelay && buffered < _options.FlushAtEvents)
