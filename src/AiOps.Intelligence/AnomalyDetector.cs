@@ -486,8 +486,9 @@ public sealed class AnomalyDetector
         double s = surprise > prevPeak ? surprise : surprise * 0.5;
 
         // refractory period after an alarm (a point at AlarmScore or above): the same incident is not reported again
-        // unless it gets clearly worse
-        bool refractory = _sinceAlarm < refractoryPoints && s <= _alarmLevel + _o.RefractoryMargin;
+        // unless it gets clearly worse: by default, less probable than the alarm by the span's number of points
+        bool refractory = _sinceAlarm < refractoryPoints
+            && s <= _alarmLevel + (_o.RefractoryMargin >= 0 ? _o.RefractoryMargin : Math.Log10(refractoryPoints));
         if (refractory) s = Math.Min(s, surprise * 0.5);
         else if (s >= _refractoryFrom) { _sinceAlarm = 0; _alarmLevel = s; }
         if (_sinceAlarm < int.MaxValue) _sinceAlarm++;

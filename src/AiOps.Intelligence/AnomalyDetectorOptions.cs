@@ -63,8 +63,13 @@ public sealed record AnomalyDetectorOptions
     /// </summary>
     public int RefractoryPoints { get; init; } = 150;
 
-    /// <summary>...unless its surprise exceeds the alarm's by this much (-log10 units).</summary>
-    public double RefractoryMargin { get; init; } = 1.5;
+    /// <summary>
+    /// ...unless its surprise exceeds the alarm's by this much (-log10 units). Negative (the default): log10 of the
+    /// refractory span in points. The span takes that many more looks at the same incident; a point less probable than
+    /// the alarm by that factor is as surprising as the alarm was once the looks are counted (Bonferroni). 150 points:
+    /// 2.18; daily data (a span of 7): 0.85. It was 1.5, tuned on nab-dev.
+    /// </summary>
+    public double RefractoryMargin { get; init; } = -1;
 
     /// <summary>Points per block of the coarse-scale shape model (windows of block means); 1 = off.</summary>
     public int CoarseAggregation { get; init; } = 1;

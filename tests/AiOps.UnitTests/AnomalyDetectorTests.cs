@@ -55,7 +55,8 @@ public class AnomalyDetectorTests
             if (t >= 1300) level += 0.8; // from flat to a steep ramp
             y[t] = level + 1.0 * Synthetic.Gaussian(rng);
         }
-        var s = Synthetic.Score(new AnomalyDetector(), y);
+        // read at the level it asserts (the grains' 0.8): the refractory period starts where the reader alarms
+        var s = Synthetic.Score(new AnomalyDetector { AlarmScore = Alarm }, y);
         double before = s.Skip(400).Take(900).Max();
         double after = s.Skip(1300).Take(100).Max();
         Assert.True(after >= Alarm, $"trend change score {after:F3}");
