@@ -15,7 +15,14 @@ namespace AiOps.Bench;
 /// timed from the first request until the server's grains have taken every event (the ingest bench's payloads: 1,000 events per
 /// request over 1,000 entities, one-second steps). Besides events/s, each round reports the server's CPU seconds per
 /// million events from the first request until the server is quiet again (its queued re-trainings done), which the load
-/// generator's share of the cores does not blur.
+/// generator's share of the cores does not blur; and, while the round runs, the CPU outside the background trainer's
+/// thread (the work on the ingestion path), the anomalies opened and the share of the events scored (an event that
+/// arrives after a later point of its series is stored, not scored).
+/// </para>
+/// <para>
+/// <c>--continuous</c>: each round follows the last second by second and continues every series' cycle. By default each
+/// round starts an hour after the last with the cycle afresh (the ingest bench's rounds), a change every entity's
+/// detector alarms on at the round's start.
 /// </para>
 /// </summary>
 public static class DetectorAbBench
@@ -25,7 +32,8 @@ public static class DetectorAbBench
         public long Expected;
         public readonly List<double> Rates = [];
         public readonly List<double> CpuPerMillion = [];
-        public double Seconds, CpuSeconds, Events;
+        public readonly List<double> OutsideTrainingPerMillion = [];
+        public double Seconds, CpuSeconds, TrainingSeconds, Events;
     }
 
     public static async Task<int> RunAsync(BenchArgs args)
@@ -48,6 +56,7 @@ public static class DetectorAbBench
         // 7 rounds: 7.7 s and 7.1 s for this build leading, 8.0 s for the old detector leading, against 3.3-6.7 s for its later rounds).
         var discard = Math.Max(0, args.Int("discard", 1));
         var requests = totalEvents / batch;
+        var continuous = args.Get("continuous") is not null;
 
         var specs = new List<(string Name, string? Directory, Dictionary<string, string> Env)>
         {
@@ -75,6 +84,11 @@ public static class DetectorAbBench
 
             var start = DateTimeOffset.UtcNow.AddDays(-2);
             var warmup = Enumerable.Range(0, args.Int("warmup", 1000)).Select(r => IngestBench.Payload("e", r, batch, entities, entities, start.AddHours(-1), idPrefix: "warm")).ToArray();
+            // --continuous: each round follows the last second by second, its values continuing the cycle: no gap and no
+            // change in any series, so no detector has anything to alarm on. Otherwise each round starts an hour after the last
+            // one started, its cycle afresh (the ingest bench's rounds).
+            DateTimeOffset RoundStart(int k) => continuous ? start.AddHours(-1).AddSeconds(warmup.Length + (long)k * requests) : start.AddHours(k);
+            long Phase(int k) => continuous ? warmup.Length + (long)k * requests : 0;
             Console.Write($"warming up each arm with {warmup.Length} requests… ");
             foreach (var arm in arms)
             {
@@ -87,33 +101,44 @@ public static class DetectorAbBench
             for (var round = -discard; round < rounds; round++)
             {
                 // Fresh event ids and later timestamps each round (the same for every arm: each has its own server).
-                var payloads = Enumerable.Range(0, requests).Select(r => IngestBench.Payload("e", r, batch, entities, entities, start.AddHours(round + discard), idPrefix: $"r{round + discard}-")).ToArray();
+                var payloads = Enumerable.Range(0, requests).Select(r => IngestBench.Payload("e", r, batch, entities, entities, RoundStart(round + discard), idPrefix: $"r{round + discard}-", phase: Phase(round + discard))).ToArray();
                 for (var k = 0; k < arms.Count; k++)
                 {
                     var arm = arms[((round + k) % arms.Count + arms.Count) % arms.Count];
                     await QuietAsync(arms);
                     var cpu0 = arm.Server.CpuTime();
+                    var training0 = await GaugeAsync(arm, TrainingBusy);
+                    var trainerCpu0 = arm.Server.ThreadCpuTime(TrainerThread);
+                    var anomalies0 = await SumAsync(arm, AnomaliesOpened);
+                    var scored0 = await SumAsync(arm, PointsScored);
                     var sw = Stopwatch.StartNew();
                     await IngestBench.Send(arm.Http, "/api/v1/telemetry", payloads, clients);
                     var answered = sw.Elapsed.TotalSeconds;
                     arm.Expected += requests * (long)batch;
                     await WaitAppliedAsync(arm, TimeSpan.FromMinutes(5));
                     var seconds = sw.Elapsed.TotalSeconds;
+                    var roundCpu = (arm.Server.CpuTime() - cpu0).TotalSeconds;
+                    var anomalies = await SumAsync(arm, AnomaliesOpened) - anomalies0;
+                    var scored = await SumAsync(arm, PointsScored) - scored0;
+                    var roundTrainerCpu = (arm.Server.ThreadCpuTime(TrainerThread) - trainerCpu0).TotalSeconds;
                     // The round's CPU runs until this server is quiet again: the re-trainings its detectors queued and the
                     // writes of its grains are part of what the round cost (amortized, as the issue measures).
                     await QuietAsync(arms);
                     var cpu = (arm.Server.CpuTime() - cpu0).TotalSeconds;
+                    var training = await GaugeAsync(arm, TrainingBusy) - training0;
                     if (round < 0)
                     {
-                        Console.WriteLine($"round {round + 1} (not counted), {arm.Name}: {totalEvents / seconds,10:N0} events/s end to end ({seconds:F2} s); server CPU {cpu:F1} s");
+                        Console.WriteLine($"round {round + 1} (not counted), {arm.Name}: {totalEvents / seconds,10:N0} events/s end to end ({seconds:F2} s); server CPU {cpu:F1} s; {anomalies:N0} anomalies opened, {scored / totalEvents:P1} of the events scored (the rest arrived after a later point of their series)");
                         continue;
                     }
                     arm.Seconds += seconds;
                     arm.CpuSeconds += cpu;
+                    arm.TrainingSeconds += training;
+                    arm.OutsideTrainingPerMillion.Add((cpu - training) / (totalEvents / 1e6));
                     arm.Events += totalEvents;
                     arm.Rates.Add(totalEvents / seconds);
                     arm.CpuPerMillion.Add(cpu / (totalEvents / 1e6));
-                    Console.WriteLine($"round {round + 1}, {arm.Name}: {arm.Rates[^1],10:N0} events/s end to end ({seconds:F2} s, all answered after {answered:F2} s); server CPU {cpu:F1} s, {arm.CpuPerMillion[^1]:F2} s per million events");
+                    Console.WriteLine($"round {round + 1}, {arm.Name}: {arm.Rates[^1],10:N0} events/s end to end ({seconds:F2} s, all answered after {answered:F2} s); server CPU {cpu:F1} s, {arm.CpuPerMillion[^1]:F2} s per million events, {arm.OutsideTrainingPerMillion[^1]:F2} s outside re-trainings ({training:F1} s of those); until the last event {roundCpu / seconds:F2} cores busy, {(roundCpu - roundTrainerCpu) / (totalEvents / 1e6):F2} s per million events outside the trainer thread ({roundTrainerCpu:F2} s in it); {anomalies:N0} anomalies opened, {scored / totalEvents:P1} of the events scored (the rest arrived after a later point of their series)");
                 }
             }
 
@@ -121,13 +146,13 @@ public static class DetectorAbBench
             var a = arms.First(x => x.Name.StartsWith("A ", StringComparison.Ordinal));
             foreach (var arm in arms)
             {
-                var line = $"{arm.Name,-40} all rounds {arm.Events / arm.Seconds,10:N0} events/s, server CPU {arm.CpuSeconds / (arm.Events / 1e6):F2} s per million events (medians {Median(arm.Rates):N0}, {Median(arm.CpuPerMillion):F2})";
+                var line = $"{arm.Name,-40} all rounds {arm.Events / arm.Seconds,10:N0} events/s, server CPU {arm.CpuSeconds / (arm.Events / 1e6):F2} s per million events, {(arm.CpuSeconds - arm.TrainingSeconds) / (arm.Events / 1e6):F2} s outside re-trainings (medians {Median(arm.Rates):N0}, {Median(arm.CpuPerMillion):F2}, {Median(arm.OutsideTrainingPerMillion):F2})";
                 if (arm != a)
                 {
                     // Paired by round: the arms of one round ran back to back, so a slow phase of the machine hits both.
                     var paired = a.Rates.Zip(arm.Rates, (x, y) => x / y).ToList();
                     var pairedCpu = a.CpuPerMillion.Zip(arm.CpuPerMillion, (x, y) => x / y).ToList();
-                    line += $"; A / this: all rounds {a.Events / a.Seconds / (arm.Events / arm.Seconds):P1} events/s, {a.CpuSeconds / a.Events / (arm.CpuSeconds / arm.Events):P1} CPU per event; ratio of medians {Median(a.Rates) / Median(arm.Rates):P1}, median of per-round ratios {Median(paired):P1} (range {paired.Min():P1}-{paired.Max():P1}); CPU per event A / this {Median(pairedCpu):P1}";
+                    line += $"; A / this: all rounds {a.Events / a.Seconds / (arm.Events / arm.Seconds):P1} events/s, {a.CpuSeconds / a.Events / (arm.CpuSeconds / arm.Events):P1} CPU per event; ratio of medians {Median(a.Rates) / Median(arm.Rates):P1}, median of per-round ratios {Median(paired):P1} (range {paired.Min():P1}-{paired.Max():P1}); CPU per event A / this {Median(pairedCpu):P1}, outside re-trainings {(a.CpuSeconds - a.TrainingSeconds) / a.Events / ((arm.CpuSeconds - arm.TrainingSeconds) / arm.Events):P1}";
                 }
                 Console.WriteLine(line);
             }
@@ -143,8 +168,7 @@ public static class DetectorAbBench
     /// <summary>
     /// Waits until no server has detector re-trainings queued (<c>aiops_anomaly_training_queued</c>; the background trainer
     /// takes at most a quarter of a core, so a busy trainer looks idle by CPU alone) and every server has used less than a
-    /// quarter of a core over a second (at most 120 s). An idle server uses about 15 % of one here (the embedded stream
-    /// queues are polled every 2 ms).
+    /// quarter of a core over a second (at most 120 s). An idle server uses about 5 % of one here (idle bench, e3292e0).
     /// </summary>
     private static async Task QuietAsync(List<Arm> arms)
     {
@@ -162,12 +186,33 @@ public static class DetectorAbBench
         Console.WriteLine("(a server was still busy after 120 s; measuring anyway)");
     }
 
+    /// <summary>Anomaly episodes the entities opened (one series per entity kind).</summary>
+    private const string AnomaliesOpened = "aiops_anomaly_detected_total";
+
+    /// <summary>Points the detectors scored: an event older than its series' newest point is stored, not scored.</summary>
+    private const string PointsScored = "aiops_anomaly_points_scored_total";
+
+    /// <summary>The background trainer's thread (<c>aiops-detector-training</c>; Linux keeps 15 characters of a thread's name).</summary>
+    private const string TrainerThread = "aiops-detector-";
+
+    /// <summary>The background trainer's busy time, wall time of its jobs (<see cref="AiOps.Intelligence.BackgroundDetectorTrainer.BusyTime"/>), exported by the grains' meter.</summary>
+    private const string TrainingBusy = "aiops_anomaly_training_busy_seconds_total";
+
     /// <summary>The value of a Prometheus series without labels other than the scope (0 when absent).</summary>
     private static async Task<double> GaugeAsync(Arm arm, string name)
     {
         var text = await arm.Http.GetStringAsync("/metrics");
         var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal));
         return line is null ? 0 : double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The sum of a Prometheus counter's series over all their labels (0 when absent).</summary>
+    private static async Task<double> SumAsync(Arm arm, string name)
+    {
+        var text = await arm.Http.GetStringAsync("/metrics");
+        return text.Split('\n')
+            .Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>

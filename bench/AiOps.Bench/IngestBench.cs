@@ -175,7 +175,10 @@ public static class IngestBench
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    internal static byte[] Payload(string prefix, int request, int batch, int entities, int perRequest, DateTimeOffset start, string? idPrefix = null)
+    /// <param name="phase">Added to the request number in the value's cycle (1 + (7·(request + phase) + entity) mod 13): payloads
+    /// that continue earlier ones pass the requests sent before, so that the cycle runs on. With 0 a round restarts the
+    /// cycle, a change that seasonal detectors alarm on.</param>
+    internal static byte[] Payload(string prefix, int request, int batch, int entities, int perRequest, DateTimeOffset start, string? idPrefix = null, long phase = 0)
     {
         var sb = new StringBuilder(batch * 170);
         sb.Append('[');
@@ -191,7 +194,7 @@ public static class IngestBench
             };
             if (i > 0) sb.Append(',');
             sb.Append("{\"entity\":{\"kind\":\"").Append(kind).Append("\",\"id\":\"").Append(prefix).Append('-').Append(entity)
-              .Append("\"},\"metric\":\"").Append(metric).Append("\",\"value\":").Append(1 + (request * 7 + i) % 13)
+              .Append("\"},\"metric\":\"").Append(metric).Append("\",\"value\":").Append(1 + ((request + phase) * 7 + i) % 13)
               .Append(",\"timestamp\":\"").Append(perRequest >= entities ? ts : start.AddSeconds(request).AddMilliseconds(i / perRequest * 5).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'")).Append("\",\"id\":\"").Append(idPrefix ?? prefix).Append(request).Append('-').Append(i).Append("\"}");
         }
         sb.Append(']');

@@ -20,9 +20,27 @@ public sealed class ServerProcess : IDisposable
     public int Pid => _process.Id;
 
     /// <summary>CPU time (user + system) the process has used so far (Linux <c>/proc/PID/stat</c>).</summary>
-    public TimeSpan CpuTime()
+    public TimeSpan CpuTime() => StatCpu($"/proc/{_process.Id}/stat");
+
+    /// <summary>CPU time so far of the server's threads whose name starts with <paramref name="threadNamePrefix"/> (Linux truncates names to 15 characters).</summary>
+    public TimeSpan ThreadCpuTime(string threadNamePrefix)
     {
-        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var total = TimeSpan.Zero;
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{_process.Id}/task"))
+        {
+            try
+            {
+                if (File.ReadAllText(Path.Combine(task, "comm")).StartsWith(threadNamePrefix, StringComparison.Ordinal))
+                    total += StatCpu(Path.Combine(task, "stat"));
+            }
+            catch (IOException) { } // the thread ended meanwhile
+        }
+        return total;
+    }
+
+    private static TimeSpan StatCpu(string path)
+    {
+        var stat = File.ReadAllText(path);
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         // Fields 14 and 15 of stat (utime, stime), counted from the state field (3) after the command name.
         var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
