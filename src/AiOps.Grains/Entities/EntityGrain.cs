@@ -363,6 +363,16 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
 
     private int _scoredInBatch;
 
+    // Apply's points of one batch (reused: a grain applies one batch at a time).
+    private readonly List<(TelemetryPoint Point, int Index)> _pendingPoints = [];
+
+    private static bool IsInTimeOrder(List<(TelemetryPoint Point, int Index)> points)
+    {
+        for (var i = 1; i < points.Count; i++)
+            if (points[i].Point.TimestampMs < points[i - 1].Point.TimestampMs) return false;
+        return true;
+    }
+
     private void Apply(TelemetryBatch batch)
     {
         if (!_batchIds.Add(RecentIds.Hash(batch.BatchId)))
@@ -388,6 +398,12 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         var segmentLeft = 0;
         var skip = false;
         var applied = false;
+        // The points to apply, in time order: a batch holds the points of several requests in the order they reached the
+        // log, and with concurrent producers a series' points often arrive a little out of order. Only a point newer than
+        // its series' newest is scored, so in arrival order a point that came just after a later one went unscored.
+        // Sorted (stably) within the batch, those are scored. Points across batches still arrive as they arrive.
+        var pending = _pendingPoints;
+        pending.Clear();
         foreach (var p in batch.Points())
         {
             if (segments is not null)
@@ -401,6 +417,11 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
                 segmentLeft--;
                 if (skip) continue;
             }
+            pending.Add((p, pending.Count));
+        }
+        if (!IsInTimeOrder(pending)) pending.Sort(static (a, b) => a.Point.TimestampMs != b.Point.TimestampMs ? a.Point.TimestampMs.CompareTo(b.Point.TimestampMs) : a.Index.CompareTo(b.Index));
+        foreach (var (p, _) in pending)
+        {
             applied = true;
             // Every path into a grain keeps the API's value limit, so no sum kept here can overflow (and make the
             // state unwritable as JSON).
@@ -457,6 +478,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             if (State.FirstSeenMs is null || p.TimestampMs < State.FirstSeenMs) State.FirstSeenMs = p.TimestampMs;
             if (State.LastSeenMs is null || p.TimestampMs > State.LastSeenMs) State.LastSeenMs = p.TimestampMs;
         }
+        pending.Clear();
         if (_scoredInBatch > 0)
         {
             Metrics.PointsScored.Add(_scoredInBatch); // once per batch: a counter update per point cost more than the bookkeeping around it
