@@ -109,10 +109,10 @@ public static class DetectorAbBench
                     var arm = arms[((round + k) % arms.Count + arms.Count) % arms.Count];
                     await QuietAsync(arms);
                     var cpu0 = arm.Server.CpuTime();
-                    var training0 = await GaugeAsync(arm, TrainingBusy);
+                    var training0 = await MetricAsync(arm, TrainingBusy);
                     var trainerCpu0 = arm.Server.ThreadCpuTime(TrainerThread);
-                    var anomalies0 = await SumAsync(arm, AnomaliesOpened);
-                    var scored0 = await SumAsync(arm, PointsScored);
+                    var anomalies0 = await MetricAsync(arm, AnomaliesOpened);
+                    var scored0 = await MetricAsync(arm, PointsScored);
                     var sw = Stopwatch.StartNew();
                     await IngestBench.Send(arm.Http, "/api/v1/telemetry", payloads, clients);
                     var answered = sw.Elapsed.TotalSeconds;
@@ -120,14 +120,14 @@ public static class DetectorAbBench
                     await WaitAppliedAsync(arm, TimeSpan.FromMinutes(5));
                     var seconds = sw.Elapsed.TotalSeconds;
                     var roundCpu = (arm.Server.CpuTime() - cpu0).TotalSeconds;
-                    var anomalies = await SumAsync(arm, AnomaliesOpened) - anomalies0;
-                    var scored = await SumAsync(arm, PointsScored) - scored0;
+                    var anomalies = await MetricAsync(arm, AnomaliesOpened) - anomalies0;
+                    var scored = await MetricAsync(arm, PointsScored) - scored0;
                     var roundTrainerCpu = (arm.Server.ThreadCpuTime(TrainerThread) - trainerCpu0).TotalSeconds;
                     // The round's CPU runs until this server is quiet again: the re-trainings its detectors queued and the
                     // writes of its grains are part of what the round cost (amortized, as the issue measures).
                     await QuietAsync(arms);
                     var cpu = (arm.Server.CpuTime() - cpu0).TotalSeconds;
-                    var training = await GaugeAsync(arm, TrainingBusy) - training0;
+                    var training = await MetricAsync(arm, TrainingBusy) - training0;
                     if (round < 0)
                     {
                         Console.WriteLine($"round {round + 1} (not counted), {arm.Name}: {totalEvents / seconds,10:N0} events/s end to end ({seconds:F2} s); server CPU {cpu:F1} s; {anomalies:N0} anomalies opened, {scored / totalEvents:P1} of the events scored (the rest arrived after a later point of their series)");
@@ -182,7 +182,7 @@ public static class DetectorAbBench
             var busiest = arms.Select((a, i) => (a.Server.CpuTime() - before[i]).TotalSeconds).Max();
             if (busiest >= 0.25) continue;
             var queued = 0.0;
-            foreach (var arm in arms) queued += await GaugeAsync(arm, "aiops_anomaly_training_queued");
+            foreach (var arm in arms) queued += await MetricAsync(arm, "aiops_anomaly_training_queued");
             if (queued == 0) return;
         }
         Console.WriteLine("(a server was still busy after 120 s; measuring anyway)");
@@ -200,16 +200,8 @@ public static class DetectorAbBench
     /// <summary>The background trainer's busy time, wall time of its jobs (<see cref="AiOps.Intelligence.BackgroundDetectorTrainer.BusyTime"/>), exported by the grains' meter.</summary>
     private const string TrainingBusy = "aiops_anomaly_training_busy_seconds_total";
 
-    /// <summary>The value of a Prometheus series without labels other than the scope (0 when absent).</summary>
-    private static async Task<double> GaugeAsync(Arm arm, string name)
-    {
-        var text = await arm.Http.GetStringAsync("/metrics");
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal));
-        return line is null ? 0 : double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>The sum of a Prometheus counter's series over all their labels (0 when absent).</summary>
-    private static async Task<double> SumAsync(Arm arm, string name)
+    /// <summary>A Prometheus metric's value: the sum of its series over their labels (the value itself for a metric with one series; 0 when absent).</summary>
+    private static async Task<double> MetricAsync(Arm arm, string name)
     {
         var text = await arm.Http.GetStringAsync("/metrics");
         return text.Split('\n')
@@ -228,7 +220,7 @@ public static class DetectorAbBench
         long applied = 0;
         while (DateTime.UtcNow < deadline)
         {
-            applied = (long)await GaugeAsync(arm, "aiops_telemetry_events_consumed_total");
+            applied = (long)await MetricAsync(arm, "aiops_telemetry_events_consumed_total");
             if (applied >= arm.Expected) return;
             await Task.Delay(20);
         }
