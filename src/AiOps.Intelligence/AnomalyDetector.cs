@@ -400,14 +400,23 @@ public sealed class AnomalyDetector
         else if (mf > a[n - 1]) p *= Math.Exp(-(m - a[n - 1]) / _spread);
         // beyond every short-term level seen in the whole history (a record): extra evidence, growing with the
         // excess over the old record (in iid noise records keep occurring, but only by small margins)
-        if (_o.RecordLevelBoost > 0 && RecordsCount())
+        if (_o.RecordLevelBoost != 0 && RecordsCount())
         {
             double unit = Math.Max(_o.RecordMarginNoise * _absResidual, 1e-12);
             double excess = m > _levelMax ? (m - _levelMax) / unit : m < _levelMin ? (_levelMin - m) / unit : 0;
-            if (excess > 0) p *= Math.Pow(10, -_o.RecordLevelBoost * Math.Min(1.0, excess));
+            if (excess > 0) p *= Math.Pow(10, -RecordBoost(n) * Math.Min(1.0, excess));
         }
         return -Math.Log10(Math.Max(p, 1e-12));
     }
+
+    /// <summary>
+    /// Orders of magnitude a record level adds to the snapshot's tail probability. Derived (a negative option; not the default):
+    /// the snapshot ranks the level among its <paramref name="n"/> values, so at its edge the probability is about 1/(n+1);
+    /// a level beyond every short-term level of the series' <c>N</c> scored points is, with exchangeable levels, a
+    /// 1-in-(N+1) event, so the boost is log10((N+1)/(n+1)): none while the snapshot holds the whole history.
+    /// </summary>
+    private double RecordBoost(int n) =>
+        _o.RecordLevelBoost >= 0 ? _o.RecordLevelBoost : Math.Max(0, Math.Log10((_scored + 1.0) / (n + 1.0)));
 
     /// <summary>
     /// Whether a record level is extra evidence: once the history holds <see cref="AnomalyDetectorOptions.RecordAfterPoints"/>
