@@ -45,6 +45,29 @@ public class AnomalyDetectorTests
     }
 
     [Fact]
+    public void TheDerivedRecordBoostLiesBetweenNoneAndTwoOrders()
+    {
+        // A block of 500 noise values repeated (so no level after the first block is a record), then, at point 6,000, a
+        // sustained step: its short-term level becomes a record of the whole history. The derived boost (an option, off
+        // by default) is log10(N+1 / n+1) = 0.47 orders there; at the first point where a boost changes the score, the
+        // score with it lies strictly between the scores with none and with 2 orders (all without the margin).
+        var rng = new Random(11);
+        var block = new double[500];
+        for (int i = 0; i < block.Length; i++) block[i] = Synthetic.Gaussian(rng);
+        var y = new double[6100];
+        for (int t = 0; t < y.Length; t++) y[t] = block[t % block.Length] + (t < 6000 ? 0 : 2.0);
+        double[] Run(double boost) =>
+            Synthetic.Score(new AnomalyDetector(new AnomalyDetectorOptions { RecordLevelBoost = boost, RecordMarginNoise = 0 }), y);
+        var none = Run(0);
+        var derived = Run(-1);
+        var two = Run(2);
+        int first = Enumerable.Range(0, y.Length).First(i => none[i] != two[i]);
+        Assert.True(first >= 6000, $"a boost changed point {first}, before the step");
+        Assert.True(none[first] < derived[first] && derived[first] < two[first],
+            $"point {first}: none {none[first]:F4}, derived {derived[first]:F4}, 2 orders {two[first]:F4}");
+    }
+
+    [Fact]
     public void TrendChangeIsDetected()
     {
         var rng = new Random(6);
