@@ -81,8 +81,8 @@ public sealed record AnomalyDetectorOptions
     /// Extra surprise (-log10 units) of a short-term level above (below) every short-term level seen before
     /// in the series' whole history, i.e. a new record. Tuned on nab-dev. Negative: derived, log10((N+1)/(n+1)) for a record
     /// among the N levels scored when the novelty snapshot ranks it among n values (with exchangeable levels a record of N
-    /// is a 1-in-(N+1) event); tried with <see cref="RecordMarginNoise"/> 0 and not adopted: it fails the daily-spend
-    /// step, the floor-resting and the spike-after-a-gap tests (docs/intelligence.md).
+    /// is a 1-in-(N+1) event); tried with <see cref="RecordMarginNoise"/> 0 and not adopted: four synthetic families fail
+    /// (two daily-spend incidents, a spike after a gap, a series resting on its floor; docs/intelligence.md).
     /// </summary>
     public double RecordLevelBoost { get; init; } = 2.0;
 
