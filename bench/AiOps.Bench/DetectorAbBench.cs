@@ -109,10 +109,8 @@ public static class DetectorAbBench
                     var arm = arms[((round + k) % arms.Count + arms.Count) % arms.Count];
                     await QuietAsync(arms);
                     var cpu0 = arm.Server.CpuTime();
-                    var training0 = await MetricAsync(arm, TrainingBusy);
+                    var before = await MetricsAsync(arm, TrainingBusy, AnomaliesOpened, PointsScored); // one scrape
                     var trainerCpu0 = arm.Server.ThreadCpuTime(TrainerThread);
-                    var anomalies0 = await MetricAsync(arm, AnomaliesOpened);
-                    var scored0 = await MetricAsync(arm, PointsScored);
                     var sw = Stopwatch.StartNew();
                     await IngestBench.Send(arm.Http, "/api/v1/telemetry", payloads, clients);
                     var answered = sw.Elapsed.TotalSeconds;
@@ -120,14 +118,15 @@ public static class DetectorAbBench
                     await WaitAppliedAsync(arm, TimeSpan.FromMinutes(5));
                     var seconds = sw.Elapsed.TotalSeconds;
                     var roundCpu = (arm.Server.CpuTime() - cpu0).TotalSeconds;
-                    var anomalies = await MetricAsync(arm, AnomaliesOpened) - anomalies0;
-                    var scored = await MetricAsync(arm, PointsScored) - scored0;
+                    var after = await MetricsAsync(arm, AnomaliesOpened, PointsScored);
+                    var anomalies = after[0] - before[1];
+                    var scored = after[1] - before[2];
                     var roundTrainerCpu = (arm.Server.ThreadCpuTime(TrainerThread) - trainerCpu0).TotalSeconds;
                     // The round's CPU runs until this server is quiet again: the re-trainings its detectors queued and the
                     // writes of its grains are part of what the round cost (amortized, as the issue measures).
                     await QuietAsync(arms);
                     var cpu = (arm.Server.CpuTime() - cpu0).TotalSeconds;
-                    var training = await MetricAsync(arm, TrainingBusy) - training0;
+                    var training = await MetricAsync(arm, TrainingBusy) - before[0];
                     if (round < 0)
                     {
                         Console.WriteLine($"round {round + 1} (not counted), {arm.Name}: {totalEvents / seconds,10:N0} events/s end to end ({seconds:F2} s); server CPU {cpu:F1} s; {anomalies:N0} anomalies opened, {scored / totalEvents:P1} of the events scored (the rest arrived after a later point of their series)");
@@ -201,12 +200,16 @@ public static class DetectorAbBench
     private const string TrainingBusy = "aiops_anomaly_training_busy_seconds_total";
 
     /// <summary>A Prometheus metric's value: the sum of its series over their labels (the value itself for a metric with one series; 0 when absent).</summary>
-    private static async Task<double> MetricAsync(Arm arm, string name)
+    private static async Task<double> MetricAsync(Arm arm, string name) => (await MetricsAsync(arm, name))[0];
+
+    /// <summary>Several metrics' values (as <see cref="MetricAsync"/>) from one scrape of <c>/metrics</c>.</summary>
+    private static async Task<double[]> MetricsAsync(Arm arm, params string[] names)
     {
-        var text = await arm.Http.GetStringAsync("/metrics");
-        return text.Split('\n')
+        var lines = (await arm.Http.GetStringAsync("/metrics")).Split('\n');
+        return names.Select(name => lines
             .Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal))
-            .Sum(l => double.Parse((l.Contains('}') ? l[(l.LastIndexOf('}') + 1)..] : l[name.Length..]).Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
+            .Sum(l => double.Parse((l.Contains('}') ? l[(l.LastIndexOf('}') + 1)..] : l[name.Length..]).Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)))
+            .ToArray();
     }
 
     /// <summary>
