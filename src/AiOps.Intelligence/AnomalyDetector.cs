@@ -22,9 +22,10 @@ namespace AiOps.Intelligence;
 /// </remarks>
 public sealed class AnomalyDetector
 {
-    private const int FormatVersion = 3; // 3: read back bit for bit (history in double precision unless single holds it exactly,
+    private const int FormatVersion = 4; // 4: the short-term level's mean move (format 3 and before: rebuilt from the history); 3: read back bit for bit (history in double precision unless single holds it exactly,
                                          // calibrators as held); 2: the step's refinement (first timestamp, steps counted since); 1 and 2 are still read
     private const int LevelWindow = 8;
+    private const double ShortLevelRate = 0.2; // the short-term level: EW mean of the last ~5 values
 
     private readonly AnomalyDetectorOptions _o;
     private readonly double[] _buf;
@@ -57,6 +58,7 @@ public sealed class AnomalyDetector
     private double _refractoryFrom = AlarmSurprise; // surprise of AlarmScore: where a refractory period starts
     private double _shortMean = double.NaN; // fast EW mean of the values
     private double _levelMax, _levelMin;    // record short-term levels
+    private double _levelStep = double.NaN; // running mean |one-step move| of the short-term level
     private double _seasonEw = double.NaN;  // EW mean of standardised seasonal residual
     private double _seasonAbs = double.NaN; // running mean |x - x[t-period]|
     private readonly TailCalibrator _calSeason;
@@ -149,6 +151,9 @@ public sealed class AnomalyDetector
 
     /// <summary>Number of points scored so far.</summary>
     public long Count => _scored;
+
+    /// <summary>The short-term level's running mean one-step move, the record margin's unit where it exceeds the residual's (tests).</summary>
+    internal double LevelMove => _levelStep;
 
     /// <summary>Timestamp of the newest point scored (UTC), or null before the first.</summary>
     public DateTime? LastTimestampUtc => _lastTicks == 0 ? null : new DateTime(_lastTicks, DateTimeKind.Utc);
@@ -315,6 +320,7 @@ public sealed class AnomalyDetector
             if (zC >= 0) _context!.Calibrator.Add(zC);
         }
         if (!forget) _absResidual = NextResidualScale(_absResidual, e, floor, _scored);
+        if (!double.IsNaN(_shortMean)) _levelStep = NextLevelStep(_levelStep, Math.Abs(shortNext - _shortMean), _scored - 1);
         _shortMean = shortNext;
         if (_scored == 0) { _levelMax = shortNext; _levelMin = shortNext; }
         _levelMax = Math.Max(_levelMax, shortNext);
@@ -359,7 +365,7 @@ public sealed class AnomalyDetector
     }
 
     /// <summary>The short-term level (EW mean of the last ~5 values) after <paramref name="v"/>.</summary>
-    private double NextShortMean(double v) => double.IsNaN(_shortMean) ? v : _shortMean + 0.2 * (v - _shortMean);
+    private double NextShortMean(double v) => double.IsNaN(_shortMean) ? v : _shortMean + ShortLevelRate * (v - _shortMean);
 
     /// <summary>The EW mean of the standardised seasonal residual after a residual <paramref name="sd"/> in units of <paramref name="scale"/>, from <paramref name="before"/> (NaN: the first, which starts it at 0).</summary>
     private static double NextSeasonEw(double before, double sd, double scale) =>
@@ -402,7 +408,8 @@ public sealed class AnomalyDetector
         // excess over the old record (in iid noise records keep occurring, but only by small margins)
         if (_o.RecordLevelBoost != 0 && RecordsCount())
         {
-            double unit = Math.Max(_o.RecordMarginNoise * _absResidual, 1e-12);
+            double noise = _o.RecordMarginLevelStep && !double.IsNaN(_levelStep) ? Math.Max(_absResidual, _levelStep) : _absResidual; // see RecordMarginLevelStep
+            double unit = Math.Max(_o.RecordMarginNoise * noise, 1e-12);
             double excess = m > _levelMax ? (m - _levelMax) / unit : m < _levelMin ? (_levelMin - m) / unit : 0;
             if (excess > 0) p *= Math.Pow(10, -RecordBoost(n) * Math.Min(1.0, excess));
         }
@@ -475,6 +482,10 @@ public sealed class AnomalyDetector
         double alpha = k < 50 ? 1.0 / (k + 1) : _o.ResidualScaleAlpha;
         return scale + alpha * (Winsor(e, scale, 4, floor) - scale);
     }
+
+    /// <summary>The running mean of the short-term level's one-step move: a plain mean over its first 50 moves, then forgetting as the residual's scale.</summary>
+    private double NextLevelStep(double mean, double move, long k) =>
+        double.IsNaN(mean) ? move : mean + (k < 50 ? 1.0 / (k + 1) : _o.ResidualScaleAlpha) * (move - mean);
 
     /// <summary>Clips x at k*scale once the scale is established (a zero scale must be able to grow).</summary>
     private static double Winsor(double x, double scale, double k, double floor) =>
@@ -835,8 +846,25 @@ public sealed class AnomalyDetector
             if (_sorted is not null) foreach (var f in _sorted) w.Write(f);
             w.Write(_spread);
             w.Write(_t0Ticks); w.Write(_gridPos);
+            w.Write(_levelStep);
         }
         return ms.ToArray();
+    }
+
+    /// <summary>The level's mean one-step move, from the short-term level run over the history held (a detector read from format 3 or before).</summary>
+    private void RebuildLevelStep()
+    {
+        double level = double.NaN, move = double.NaN;
+        long k = 0;
+        for (int back = Available; back >= 1; back--)
+        {
+            double v = Back(back);
+            if (double.IsNaN(v)) continue;
+            double next = double.IsNaN(level) ? v : level + ShortLevelRate * (v - level);
+            if (!double.IsNaN(level)) move = NextLevelStep(move, Math.Abs(next - level), k++);
+            level = next;
+        }
+        _levelStep = move;
     }
 
     /// <summary>Restores a detector written by <see cref="Serialize"/>.</summary>
@@ -881,6 +909,9 @@ public sealed class AnomalyDetector
             d._t0Ticks = d._lastTicks;
             for (int i = 0; i < d._nIntervals; i++) d._t0Ticks -= d._firstIntervals[i];
         }
+        // format 3 and before did not keep the level's mean move: it is rebuilt from the history held
+        if (version >= 4) d._levelStep = r.ReadDouble();
+        else d.RebuildLevelStep();
         return d;
     }
 }

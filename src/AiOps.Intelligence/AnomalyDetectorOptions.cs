@@ -95,6 +95,16 @@ public sealed record AnomalyDetectorOptions
     /// </summary>
     public int RecordAfterPoints { get; init; } = 2048;
 
+    /// <summary>
+    /// The unit of the record margin (<see cref="RecordMarginNoise"/>) is the larger of the mean absolute residual and the
+    /// short-term level's own mean one-step move (on by default). Where the seasonal prediction is exact (a strict cycle,
+    /// machine-generated telemetry) the residual is next to nothing while the level still moves by the cycle's swing at every
+    /// point, and more where readings are missing: every new record level, however small, counted in full and the level
+    /// view alarmed on 6-28 % of such series a re-training period (see docs/intelligence.md, "Records on an exact cycle").
+    /// No new constant: the move's running mean warms up and forgets as the residual's does.
+    /// </summary>
+    public bool RecordMarginLevelStep { get; init; } = true;
+
     /// <summary>Largest gap (in points) that is filled in when timestamps jump; a longer gap in a seasonal series is filled up to the same phase (fewer than one period).</summary>
     public int MaxGapFill { get; init; } = 64;
 

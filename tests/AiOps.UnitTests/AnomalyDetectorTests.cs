@@ -133,7 +133,7 @@ public class AnomalyDetectorTests
         BitConverter.GetBytes(1).CopyTo(v1, 0);
         AnomalyDetector b = AnomalyDetector.Deserialize(v1), c = AnomalyDetector.Deserialize(v2);
         Assert.Equal(a.Count, c.Count);
-        Assert.Throws<InvalidDataException>(() => AnomalyDetector.Deserialize([.. BitConverter.GetBytes(4), .. a.Serialize()[4..]]));
+        Assert.Throws<InvalidDataException>(() => AnomalyDetector.Deserialize([.. BitConverter.GetBytes(5), .. a.Serialize()[4..]]));
         double maxDiff = 0;
         for (int t = 1200; t < 2000; t++)
         {
@@ -142,6 +142,32 @@ public class AnomalyDetectorTests
             Assert.Equal(sc, sb);
             maxDiff = Math.Max(maxDiff, Math.Abs(a.Score(ts, y[t]) - sc));
             if (t == 1800) Assert.True(sb >= Alarm, $"detector read from format 1 or 2 missed the spike: {sb:F3}");
+        }
+        Assert.True(maxDiff < 0.05, $"max score difference from the detector kept in memory {maxDiff:F4}");
+    }
+
+    [Fact]
+    public void ADetectorWrittenInFormat3RebuildsTheLevelsMeanMoveFromItsHistory()
+    {
+        // Format 4 added the short-term level's mean one-step move (the record margin's unit where it exceeds the residual's).
+        // Format 3 is format 4 without that last double. Known answer: a detector read from format 3 rebuilds the move from
+        // the history it holds, close to the one kept in memory (which saw only the readings scored, the history also holds
+        // the filled ones), and scores the rest of the series within a rounding of the detector kept in memory.
+        var (y, a) = SpikedSeriesScoredTo1200();
+        var v4 = a.Serialize();
+        Assert.Equal(4, BitConverter.ToInt32(v4));
+        var v3 = v4[..^8];
+        BitConverter.GetBytes(3).CopyTo(v3, 0);
+        AnomalyDetector b = AnomalyDetector.Deserialize(v3), c = AnomalyDetector.Deserialize(v4);
+        Assert.Equal(a.LevelMove, c.LevelMove);
+        Assert.InRange(b.LevelMove, 0.8 * a.LevelMove, 1.25 * a.LevelMove);
+        double maxDiff = 0;
+        for (int t = 1200; t < 2000; t++)
+        {
+            var ts = Synthetic.Start + TimeSpan.FromHours(t);
+            double sa = a.Score(ts, y[t]), sb = b.Score(ts, y[t]), sc = c.Score(ts, y[t]);
+            Assert.Equal(sa, sc);
+            maxDiff = Math.Max(maxDiff, Math.Abs(sa - sb));
         }
         Assert.True(maxDiff < 0.05, $"max score difference from the detector kept in memory {maxDiff:F4}");
     }
