@@ -1,3 +1,4 @@
+using AiOps.Abstractions.Alerts;
 namespace AiOps.Abstractions;
 
 [GenerateSerializer, Immutable, Alias("aiops.MetricInfo")]
@@ -90,7 +91,8 @@ public sealed record OpenAnomaly(
     [property: Id(2)] DateTime LastAt,
     [property: Id(3)] double MaxScore,
     [property: Id(4)] double LastValue,
-    [property: Id(5)] int Points);
+    [property: Id(5)] int Points,
+    [property: Id(6)] AnomalyReason? Reason = null);
 
 [GenerateSerializer, Immutable, Alias("aiops.EntitySummary")]
 public sealed record EntitySummary

@@ -149,6 +149,9 @@ public sealed class AnomalyDetector
     /// <summary>Per-component surprise (-log10 tail probability) of the last scored point, for explanations.</summary>
     public ComponentSurprises LastSurprises { get; private set; }
 
+    /// <summary>The view that spoke loudest for the last point scored: what an alarm on it is about (<see cref="AnomalyView"/>).</summary>
+    public AnomalyView LastView { get; private set; }
+
     /// <summary>Number of points scored so far.</summary>
     public long Count => _scored;
 
@@ -200,6 +203,7 @@ public sealed class AnomalyDetector
         if (double.IsNaN(value) || double.IsInfinity(value))
         {
             _scored++;
+            LastView = AnomalyView.None;
             return 0; // a gap: nothing to score, nothing learned
         }
 
@@ -287,11 +291,15 @@ public sealed class AnomalyDetector
         double contextView = _o.Contextual == ContextualMode.OwnView ? sC : 0;
         double noveltyView = _o.Contextual == ContextualMode.NoveltyView ? Math.Max(sE, sC) : sE;
         double top = 0, second = 0;
-        foreach (var c in (ReadOnlySpan<double>)[pointView, sD, noveltyView, contextView])
+        var view = AnomalyView.None;
+        ReadOnlySpan<double> views = [pointView, sD, noveltyView, contextView];
+        for (int k = 0; k < views.Length; k++)
         {
-            if (c > top) { second = top; top = c; }
+            double c = views[k];
+            if (c > top) { second = top; top = c; view = k switch { 1 => AnomalyView.Pattern, 2 => AnomalyView.Level, _ => AnomalyView.Point }; }
             else if (c > second) second = c;
         }
+        LastView = view;
         double score = ToScore(top + _o.SecondComponentWeight * second);
 
         // ---- learn
@@ -914,6 +922,22 @@ public sealed class AnomalyDetector
         else d.RebuildLevelStep();
         return d;
     }
+}
+
+/// <summary>
+/// The detector's views: which one spoke loudest for a point says what an alarm is about. A view is the strongest of the
+/// components that look at the same thing (see docs/intelligence.md, "Anomaly detector").
+/// </summary>
+public enum AnomalyView
+{
+    /// <summary>No view found anything (a gap, the first points).</summary>
+    None = 0,
+    /// <summary>The point itself: far from what the recent values and the same phase a season ago predict, or a window shape the model has not seen (a spike, a dip, a glitch).</summary>
+    Point = 1,
+    /// <summary>The seasonal profile: the recent values keep departing from the same time one period ago (a daily or weekly pattern changed or is missing).</summary>
+    Pattern = 2,
+    /// <summary>The level: the recent level is in the tail of the series' past values, or a record for its whole history (a level shift, a trend, an outage at a new low).</summary>
+    Level = 3,
 }
 
 /// <summary>Surprise (-log10 tail probability) of each detector component for one point.</summary>

@@ -51,6 +51,7 @@ public sealed class IntelligenceApiTests : IClassFixture<IntelligenceApiTests.Ap
         Assert.Equal("latency_ms", (string)anomaly["metric"]!);
         Assert.Equal(900, (double)anomaly["lastValue"]!);
         Assert.True((double)anomaly["maxScore"]! >= 0.8);
+        Assert.Equal("point", (string)anomaly["reason"]!); // what the detector found unusual: the point itself
 
         var scores = await (await _client.GetAsync($"/api/v1/models/{id}/anomalies?limit=5")).ReadJson();
         Assert.True((double)scores["metrics"]![0]!["lastScore"]! >= 0.8);
@@ -58,6 +59,8 @@ public sealed class IntelligenceApiTests : IClassFixture<IntelligenceApiTests.Ap
         var alerts = await Eventually.Until(() => Alerts(_client, $"entityId={id}"), a => a.Count >= 1);
         Assert.Equal("metricAnomaly", (string)alerts[0]!["kind"]!);
         Assert.Equal("latency_ms", (string)alerts[0]!["metric"]!);
+        Assert.Equal("point", (string)alerts[0]!["reason"]!);
+        Assert.Contains("unlike its recent values", (string)alerts[0]!["summary"]!);
     }
 
     [Theory]

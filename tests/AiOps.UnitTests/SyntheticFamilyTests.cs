@@ -204,6 +204,46 @@ public class SyntheticFamilyTests
         }
     }
 
+    /// <summary>The view of the highest-scoring point in [<paramref name="from"/>, <paramref name="to"/>) of <paramref name="y"/>, and its score.</summary>
+    private static (AnomalyView View, double Score) ViewAtPeak(double[] y, TimeSpan step, int from, int to)
+    {
+        var d = Detector();
+        var peak = (View: AnomalyView.None, Score: -1.0);
+        for (int t = 0; t < y.Length; t++)
+        {
+            double sc = d.Score(Synthetic.Start + step * t, y[t]);
+            if (t >= from && t < to && sc > peak.Score) peak = (d.LastView, sc);
+        }
+        return peak;
+    }
+
+    [Fact]
+    public void AnAlarmSaysWhichViewFoundIt()
+    {
+        // Known answers, 10 seeds each: a 20-sd spike in an hourly seasonal series is found by the point view; the fifth day
+        // of a 5-minute daily series left at its level (no daily cycle) by the pattern view; a rise of 8 sd over 150 points
+        // of a flat series by the level view. The view reported is the one with the highest surprise at the incident's
+        // top-scoring point; alerts carry it as their reason (point, pattern, level). Measured: 10, 9 and 9 of 10 (seed 33's
+        // flat day peaks at a point whose own residual is larger, seed 34's rise where a reading jumps). A step of 8 sd
+        // at once is the point view's (6 of 10): its first reading is far from the ones before, which is what it is.
+        // The test fails below 9 of 10 for any of the three.
+        var seen = new List<string>();
+        int point = 0, pattern = 0, level = 0;
+        for (int seed = 31; seed <= 40; seed++)
+        {
+            var spiky = Synthetic.Seasonal(3000, seed);
+            spiky[2500] += 40;
+            var a = ViewAtPeak(spiky, TimeSpan.FromHours(1), 2500, 2501);
+            var b = ViewAtPeak(Synthetic.FlattenedDay(2400, seed, flatFrom: 1440), TimeSpan.FromMinutes(5), 1440, 1728);
+            var c = ViewAtPeak(Synthetic.RampedShift(4000, seed, at: 3000, ramp: 150, shift: 8), TimeSpan.FromMinutes(5), 3000, 3400);
+            if (a.View == AnomalyView.Point) point++;
+            if (b.View == AnomalyView.Pattern) pattern++;
+            if (c.View == AnomalyView.Level) level++;
+            seen.Add($"seed {seed}: spike {a.View} {a.Score:F3}, flat day {b.View} {b.Score:F3}, rise {c.View} {c.Score:F3}");
+        }
+        Assert.True(point >= 9 && pattern >= 9 && level >= 9, string.Join("; ", seen));
+    }
+
     [Fact]
     public void AGradualIncidentAlarmsWhenItReachesTheAlarmLevel()
     {

@@ -80,6 +80,8 @@ public sealed record AlertHeader
     [Id(21)] public DateTime? ResolvedAt { get; init; }
     /// <summary>Monotonic per alert: the index keeps the highest revision it has seen.</summary>
     [Id(22)] public long Revision { get; init; }
+    /// <summary>Anomaly alerts: what the detector found unusual at the latest firing point (point, pattern or level).</summary>
+    [Id(23)] public AnomalyReason? Reason { get; init; }
 }
 
 /// <summary>One entry of an alert's history (who did what, when, why).</summary>

@@ -23,6 +23,17 @@ public enum AlertKind
     MissingTelemetry = 8,
 }
 
+/// <summary>What a detector's alarm is about: the view of the series that found it unusual (anomaly alerts only).</summary>
+public enum AnomalyReason
+{
+    /// <summary>The point itself is far from what its recent values (and the same time a season ago) predict: a spike, a dip, a glitch.</summary>
+    Point = 1,
+    /// <summary>The series keeps departing from its usual cycle (daily or weekly): a pattern changed or is missing.</summary>
+    Pattern = 2,
+    /// <summary>The recent level is unusual for the series, or beyond anything in its history: a level shift, a trend, a new low.</summary>
+    Level = 3,
+}
+
 /// <summary>
 /// What an entity grain tells the alerting path: a condition is firing (or has returned to normal) for
 /// (entity, metric, kind). The alerting side owns dedupe, lifecycle, severity, silences and notification.
@@ -52,4 +63,6 @@ public sealed record AlertSignal
     [Id(11)] public int? ThresholdPercent { get; init; }
     /// <summary>When the server received the request carrying the point (Unix ms), for end-to-end latency.</summary>
     [Id(12)] public long? ReceivedAtMs { get; init; }
+    /// <summary>Anomaly alerts: what the detector found unusual (see <see cref="AnomalyReason"/>).</summary>
+    [Id(13)] public AnomalyReason? Reason { get; init; }
 }

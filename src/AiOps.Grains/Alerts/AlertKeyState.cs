@@ -41,6 +41,7 @@ public sealed class AlertRecord
     public double? MoneyAtRisk { get; set; }
     public int? ThresholdPercent { get; set; }
     public string? Summary { get; set; }
+    public AnomalyReason? Reason { get; set; }
     public bool Silenced { get; set; }
     public string? SilenceId { get; set; }
     public DateTime? SilencedUntil { get; set; }
@@ -73,6 +74,7 @@ public sealed class AlertRecord
         MoneyAtRisk = MoneyAtRisk,
         ThresholdPercent = ThresholdPercent,
         Summary = Summary,
+        Reason = Reason,
         Silenced = Silenced,
         SilenceId = SilenceId,
         Test = Test,

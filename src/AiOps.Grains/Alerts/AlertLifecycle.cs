@@ -79,6 +79,7 @@ public sealed class AlertLifecycle(AlertKeyState state, AlertingOptions options,
             current.LastValue = s.Value;
             if (s.Expected is not null) current.Expected = s.Expected;
             if (s.Summary is not null) current.Summary = s.Summary;
+            if (s.Reason is not null) current.Reason = s.Reason;
         }
         current.UpdatedAt = now;
         current.Revision++;
@@ -129,6 +130,7 @@ public sealed class AlertLifecycle(AlertKeyState state, AlertingOptions options,
             MoneyAtRisk = s.MoneyAtRisk,
             ThresholdPercent = s.ThresholdPercent,
             Summary = s.Summary,
+            Reason = s.Reason,
         };
         state.Current = alert;
         Opened.Add(alert);

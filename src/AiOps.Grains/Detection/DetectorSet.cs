@@ -54,6 +54,9 @@ public sealed class DetectorSet(IDetectorTrainer? trainer = null, double alarmSc
         return detector.Score(DateTime.UnixEpoch.AddMilliseconds(timestampMs), value);
     }
 
+    /// <summary>What the last point scored for <paramref name="metric"/> was found unusual by (<see cref="AnomalyView.None"/> without a detector).</summary>
+    public AnomalyView LastView(string metric) => _detectors.TryGetValue(metric, out var d) ? d.LastView : AnomalyView.None;
+
     /// <summary>
     /// Feeds the detector of <paramref name="metric"/> the points (in time order) newer than the newest it has scored: the
     /// points an entity kept that its stored detector had not seen yet (written at a longer interval than the entity).

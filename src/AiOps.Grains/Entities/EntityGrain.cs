@@ -509,17 +509,19 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         if (score >= _options.AlarmThreshold)
         {
             State.NormalRuns.Remove(p.Metric);
+            var reason = ReasonOf(_detectors.LastView(p.Metric));
             if (i < 0)
             {
-                State.OpenAnomalies.Add(new OpenAnomaly(p.Metric, at, at, score, p.Value, 1));
+                State.OpenAnomalies.Add(new OpenAnomaly(p.Metric, at, at, score, p.Value, 1, reason));
                 Metrics.AnomaliesDetected.Add(1, new KeyValuePair<string, object?>("kind", Kind.ToWire()));
-                Signal(AnomalySignal(p, series, score, firing: true));
+                Signal(AnomalySignal(p, series, score, firing: true, reason));
             }
             else
             {
                 var current = open[i];
-                open[i] = current with { LastAt = at, MaxScore = Math.Max(current.MaxScore, score), LastValue = p.Value, Points = current.Points + 1 };
-                if (score > current.MaxScore) Signal(AnomalySignal(p, series, score, firing: true));
+                // The episode's reason is that of its highest-scoring point, as its alert's is that of its latest signal.
+                open[i] = current with { LastAt = at, MaxScore = Math.Max(current.MaxScore, score), LastValue = p.Value, Points = current.Points + 1, Reason = score > current.MaxScore ? reason : current.Reason };
+                if (score > current.MaxScore) Signal(AnomalySignal(p, series, score, firing: true, reason));
             }
         }
         else if (i >= 0)
@@ -535,7 +537,23 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         }
     }
 
-    private AlertSignal AnomalySignal(TelemetryPoint p, MetricSeries series, double score, bool firing)
+    private static AnomalyReason? ReasonOf(AiOps.Intelligence.AnomalyView view) => view switch
+    {
+        AiOps.Intelligence.AnomalyView.Point => AnomalyReason.Point,
+        AiOps.Intelligence.AnomalyView.Pattern => AnomalyReason.Pattern,
+        AiOps.Intelligence.AnomalyView.Level => AnomalyReason.Level,
+        _ => null,
+    };
+
+    private static string Describe(AnomalyReason? reason) => reason switch
+    {
+        AnomalyReason.Point => "unlike its recent values",
+        AnomalyReason.Pattern => "off its usual cycle",
+        AnomalyReason.Level => "its recent level is unusual for the series",
+        _ => "anomalous",
+    };
+
+    private AlertSignal AnomalySignal(TelemetryPoint p, MetricSeries series, double score, bool firing, AnomalyReason? reason = null)
     {
         var expected = series.RecentMedian(20);
         var spend = p.Metric == MetricVocabulary.Cost;
@@ -551,8 +569,9 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             Value = p.Value,
             Expected = expected,
             MoneyAtRisk = spend && expected is { } e ? Math.Max(0, p.Value - e) : null,
+            Reason = firing ? reason : null,
             Summary = firing
-                ? $"{p.Metric} = {p.Value:G6} is anomalous (score {score:F3}{(expected is { } x ? $", typical {x:G6}" : "")})"
+                ? $"{p.Metric} = {p.Value:G6} is anomalous: {Describe(reason)} (score {score:F3}{(expected is { } x ? $", typical {x:G6}" : "")})"
                 : $"{p.Metric} is back to normal",
             ReceivedAtMs = _batchPublishedAtMs > 0 ? _batchPublishedAtMs : null,
         };

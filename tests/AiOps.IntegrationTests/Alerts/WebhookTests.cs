@@ -23,13 +23,14 @@ public sealed class WebhookTests(AlertTestApp app) : IClassFixture<AlertTestApp>
         Assert.DoesNotContain("whsec_", listed.ToJsonString()); // the secret is shown once, on creation
 
         await app.Factory.Signal(Firing($"{prefix}-low", score: 0.2)); // below the subscription's minimum severity
-        await app.Factory.Signal(Firing($"{prefix}-1", score: 0.9, moneyAtRisk: 2500)); // money at risk ≥ 1,000 → high
+        await app.Factory.Signal(Firing($"{prefix}-1", score: 0.9, moneyAtRisk: 2500) with { Reason = Abstractions.Alerts.AnomalyReason.Level }); // money at risk ≥ 1,000 → high
         var got = await Eventually.Until(() => Task.FromResult(_receiver.For(prefix)), d => d.Count == 1);
         var body = got[0];
         Assert.Equal("alert.opened", (string)body["event"]!);
         Assert.Equal(subscriptionId, (string)body["subscriptionId"]!);
         Assert.Equal("high", (string)body["alert"]!["severity"]!);
         Assert.Equal($"{prefix}-1", (string)body["alert"]!["entityId"]!);
+        Assert.Equal("level", (string)body["alert"]!["reason"]!); // what the detector found unusual
         Assert.Equal(_receiver.Accepted.Single(kv => kv.Value == body).Key, (string)body["deliveryId"]!);
         Assert.True(long.Parse((string)body["_timestamp"]!) > 0);
         Assert.Equal(0, _receiver.BadSignatures);
