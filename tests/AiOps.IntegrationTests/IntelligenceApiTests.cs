@@ -61,6 +61,7 @@ public sealed class IntelligenceApiTests : IClassFixture<IntelligenceApiTests.Ap
         Assert.Equal("latency_ms", (string)alerts[0]!["metric"]!);
         Assert.Equal("point", (string)alerts[0]!["reason"]!);
         Assert.Contains("unlike its recent values", (string)alerts[0]!["summary"]!);
+        Assert.Matches("aiops_anomaly_detected_total\\{[^}]*reason=\"point\"", await _client.GetStringAsync("/metrics")); // Prometheus counts episodes by reason
     }
 
     [Theory]

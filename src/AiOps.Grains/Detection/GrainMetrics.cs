@@ -14,7 +14,7 @@ public sealed class GrainMetrics
     {
         var meter = meterFactory.Create("AiOps");
         PointsScored = meter.CreateCounter<long>("aiops.anomaly.points_scored", "{point}", "Metric points scored by the online anomaly detectors.");
-        AnomaliesDetected = meter.CreateCounter<long>("aiops.anomaly.detected", "{anomaly}", "Anomaly episodes opened (score at or above the alarm threshold), by entity kind.");
+        AnomaliesDetected = meter.CreateCounter<long>("aiops.anomaly.detected", "{anomaly}", "Anomaly episodes opened (score at or above the alarm threshold), by entity kind and reason (point, pattern, level).");
         ForecastTraining = meter.CreateHistogram<double>("aiops.forecast.training.duration", "ms", "Time to train and run a spend forecast.");
         var trainer = BackgroundDetectorTrainer.Shared;
         meter.CreateObservableGauge("aiops.anomaly.training.queued", () => trainer.Queued, "{training}",

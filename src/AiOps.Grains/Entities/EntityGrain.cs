@@ -513,7 +513,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             if (i < 0)
             {
                 State.OpenAnomalies.Add(new OpenAnomaly(p.Metric, at, at, score, p.Value, 1, reason));
-                Metrics.AnomaliesDetected.Add(1, new KeyValuePair<string, object?>("kind", Kind.ToWire()));
+                Metrics.AnomaliesDetected.Add(1, new KeyValuePair<string, object?>("kind", Kind.ToWire()), new KeyValuePair<string, object?>("reason", ReasonWire(reason)));
                 Signal(AnomalySignal(p, series, score, firing: true, reason));
             }
             else
@@ -543,6 +543,14 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         AiOps.Intelligence.AnomalyView.Pattern => AnomalyReason.Pattern,
         AiOps.Intelligence.AnomalyView.Level => AnomalyReason.Level,
         _ => null,
+    };
+
+    private static string ReasonWire(AnomalyReason? reason) => reason switch
+    {
+        AnomalyReason.Point => "point",
+        AnomalyReason.Pattern => "pattern",
+        AnomalyReason.Level => "level",
+        _ => "none",
     };
 
     private static string Describe(AnomalyReason? reason) => reason switch
