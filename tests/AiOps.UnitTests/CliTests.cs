@@ -100,6 +100,27 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void DetectWithExplainSaysWhichViewFoundEachPoint()
+    {
+        // Known answer: a 30-sd spike in a daily 5-minute series is found by the point view, as the server's alert says
+        // (reason "point"); the score column is the same as without --explain.
+        var y = Synthetic.Seasonal(800, seed: 11, period: 288);
+        y[700] += 60;
+        var input = Path.Combine(_dir, "in.csv");
+        WriteSeries(input, y);
+        string plain = Path.Combine(_dir, "plain.csv"), explained = Path.Combine(_dir, "explained.csv");
+        Assert.Equal(0, Aiops("detect", input, plain));
+        Assert.Equal(0, Aiops("detect", input, explained, "--explain"));
+        var a = File.ReadAllLines(plain);
+        var b = File.ReadAllLines(explained);
+        Assert.Equal("timestamp,value,anomaly_score,reason", b[0]);
+        Assert.Equal(a.Length, b.Length);
+        for (int i = 1; i < a.Length; i++) Assert.Equal(a[i], b[i][..b[i].LastIndexOf(',')]);
+        Assert.Equal("point", b[701].Split(',')[3]);
+        Assert.Contains(b.Skip(1), l => l.EndsWith(",level", StringComparison.Ordinal) || l.EndsWith(",pattern", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void DetectFolderUsesTheNabResultsLayout()
     {
         var input = Path.Combine(_dir, "data");

@@ -38,7 +38,11 @@ public static class DetectCommand
             if (r.GetValueOrDefault<string?>() is { } id && !TimeZoneInfo.TryFindSystemTimeZoneById(id, out _))
                 r.AddError($"--time-zone '{id}' is not a time zone known to this machine (an IANA id such as Europe/Berlin).");
         });
-        var command = new Command("detect", "Score timestamp,value CSV files with the online anomaly detector") { inputArg, outputArg, input, output, name, parallel, set, alarmScore, timeZone };
+        var explain = new Option<bool>("--explain")
+        {
+            Description = "Add a reason column: the view that found each point most unusual (point, pattern, level; empty when none found anything), as the server's anomaly alerts give it",
+        };
+        var command = new Command("detect", "Score timestamp,value CSV files with the online anomaly detector") { inputArg, outputArg, input, output, name, parallel, set, alarmScore, timeZone, explain };
         command.Validators.Add(r =>
         {
             // a positional argument takes any token that is not an option here: report `--bogus` as the unknown option it is
@@ -56,7 +60,7 @@ public static class DetectCommand
         command.SetUsageAction((r, ct) => RunAsync(
             (r.GetValue(inputArg) ?? r.GetValue(input))!, (r.GetValue(outputArg) ?? r.GetValue(output))!,
             r.GetValue(name)!, r.GetValue(parallel), OptionSetter.Apply(new AnomalyDetectorOptions(), r.GetValue(set)), r.GetValue(alarmScore),
-            r.GetValue(timeZone) is { } zone ? TimeZoneInfo.FindSystemTimeZoneById(zone) : null, ct));
+            r.GetValue(timeZone) is { } zone ? TimeZoneInfo.FindSystemTimeZoneById(zone) : null, r.GetValue(explain), ct));
         return command;
     }
 
@@ -98,7 +102,7 @@ public static class DetectCommand
         return jobs;
     }
 
-    private static async Task<int> RunAsync(string input, string output, string name, int parallel, AnomalyDetectorOptions options, double alarmScore, TimeZoneInfo? localTime, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string input, string output, string name, int parallel, AnomalyDetectorOptions options, double alarmScore, TimeZoneInfo? localTime, bool explain, CancellationToken cancellationToken)
     {
         var jobs = Jobs(input, output, name);
 
@@ -110,7 +114,7 @@ public static class DetectCommand
         await Parallel.ForEachAsync(jobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel), CancellationToken = cancellationToken },
             async (job, ct) =>
             {
-                var r = await DetectFileAsync(job.In, job.Out, options, alarmScore, localTime, ct);
+                var r = await DetectFileAsync(job.In, job.Out, options, alarmScore, localTime, explain, ct);
                 Interlocked.Add(ref totalPoints, r.Points);
                 Interlocked.Add(ref totalTicks, r.ScoreTicks);
                 lock (jobs) { maxBytes = Math.Max(maxBytes, r.Bytes); maxSerialized = Math.Max(maxSerialized, r.Serialized); }
@@ -125,28 +129,31 @@ public static class DetectCommand
 
     private sealed record FileResult(long Points, long ScoreTicks, int Bytes, int Serialized);
 
-    private static async Task<FileResult> DetectFileAsync(string input, string output, AnomalyDetectorOptions options, double alarmScore, TimeZoneInfo? localTime, CancellationToken ct)
+    private static async Task<FileResult> DetectFileAsync(string input, string output, AnomalyDetectorOptions options, double alarmScore, TimeZoneInfo? localTime, bool explain, CancellationToken ct)
     {
         var rows = TimeSeriesCsv.Read(input);
         var detector = new AnomalyDetector(options) { AlarmScore = alarmScore, LocalTime = localTime };
         var scores = new double[rows.Count];
         var debug = Environment.GetEnvironmentVariable("AIOPS_DETECT_DEBUG") == "1" ? new ComponentSurprises[rows.Count] : null;
+        var views = explain ? new AnomalyView[rows.Count] : null;
         long t0 = Stopwatch.GetTimestamp();
         for (int i = 0; i < rows.Count; i++)
         {
             scores[i] = detector.Score(rows[i].Timestamp, rows[i].Value);
             if (debug is not null) debug[i] = detector.LastSurprises;
+            if (views is not null) views[i] = detector.LastView;
         }
         long ticks = Stopwatch.GetTimestamp() - t0;
         if (debug is not null) Console.Error.WriteLine($"{Path.GetFileName(input)}: period {detector.SeasonalPeriod}");
         var dir = Path.GetDirectoryName(Path.GetFullPath(output));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         var sb = new System.Text.StringBuilder(rows.Count * 40);
-        sb.Append(debug is null ? "timestamp,value,anomaly_score\n" : "timestamp,value,anomaly_score,s_residual,s_shape,s_seasonal,s_novelty,s_context\n");
+        sb.Append("timestamp,value,anomaly_score").Append(views is null ? "" : ",reason").Append(debug is null ? "\n" : ",s_residual,s_shape,s_seasonal,s_novelty,s_context\n");
         var inv = CultureInfo.InvariantCulture;
         for (int i = 0; i < rows.Count; i++)
         {
             sb.Append(CsvText.Cell(rows[i].RawTimestamp)).Append(',').Append(CsvText.Cell(rows[i].RawValue)).Append(',').Append(scores[i].ToString("0.######", inv));
+            if (views is not null) sb.Append(',').Append(views[i] switch { AnomalyView.Point => "point", AnomalyView.Pattern => "pattern", AnomalyView.Level => "level", _ => "" });
             if (debug is not null)
                 sb.Append(string.Create(inv, $",{debug[i].Residual:F2},{debug[i].Shape:F2},{debug[i].Seasonal:F2},{debug[i].Novelty:F2},{debug[i].Context:F2}"));
             sb.Append('\n');
