@@ -555,10 +555,10 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
 
     private static string Describe(AnomalyReason? reason) => reason switch
     {
-        AnomalyReason.Point => "unlike its recent values",
-        AnomalyReason.Pattern => "off its usual cycle",
-        AnomalyReason.Level => "its recent level is unusual for the series",
-        _ => "anomalous",
+        AnomalyReason.Point => ": unlike its recent values",
+        AnomalyReason.Pattern => ": off its usual cycle",
+        AnomalyReason.Level => ": its recent level is unusual for the series",
+        _ => "",
     };
 
     private AlertSignal AnomalySignal(TelemetryPoint p, MetricSeries series, double score, bool firing, AnomalyReason? reason = null)
@@ -579,7 +579,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             MoneyAtRisk = spend && expected is { } e ? Math.Max(0, p.Value - e) : null,
             Reason = firing ? reason : null,
             Summary = firing
-                ? $"{p.Metric} = {p.Value:G6} is anomalous: {Describe(reason)} (score {score:F3}{(expected is { } x ? $", typical {x:G6}" : "")})"
+                ? $"{p.Metric} = {p.Value:G6} is anomalous{Describe(reason)} (score {score:F3}{(expected is { } x ? $", typical {x:G6}" : "")})"
                 : $"{p.Metric} is back to normal",
             ReceivedAtMs = _batchPublishedAtMs > 0 ? _batchPublishedAtMs : null,
         };
