@@ -60,6 +60,11 @@ public sealed class IntelligenceApiTests : IClassFixture<IntelligenceApiTests.Ap
         Assert.Equal("metricAnomaly", (string)alerts[0]!["kind"]!);
         Assert.Equal("latency_ms", (string)alerts[0]!["metric"]!);
         Assert.Equal("point", (string)alerts[0]!["reason"]!);
+        Assert.Single(await Alerts(_client, $"entityId={id}&reason=point,level"));
+        Assert.Empty(await Alerts(_client, $"entityId={id}&reason=pattern"));
+        var bad = await _client.GetAsync($"/api/v1/alerts?reason=spiky");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.True((await bad.ReadJson())["errors"]!["reason"] is not null); // RFC 9457 problem details naming the field
         Assert.Contains("unlike its recent values", (string)alerts[0]!["summary"]!);
         Assert.Matches("aiops_anomaly_detected_total\\{[^}]*reason=\"point\"", await _client.GetStringAsync("/metrics")); // Prometheus counts episodes by reason
     }

@@ -177,6 +177,8 @@ public sealed record AlertQuery
     [Id(9)] public int Offset { get; init; }
     [Id(10)] public int Limit { get; init; } = 100;
     [Id(11)] public bool? Silenced { get; init; }
+    /// <summary>Anomaly alerts whose reason is one of these (alerts without a reason never match).</summary>
+    [Id(12)] public AnomalyReason[]? Reasons { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("aiops.AlertPage")]

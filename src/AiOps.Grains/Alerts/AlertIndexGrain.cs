@@ -96,7 +96,8 @@ public sealed class AlertIndexGrain(
             && (q.Metric is null || Glob.IsMatch(q.Metric, h.Metric, ignoreCase: false))
             && (q.From is null || h.OpenedAt >= q.From)
             && (q.To is null || h.OpenedAt < q.To)
-            && (q.Silenced is null || h.Silenced == q.Silenced));
+            && (q.Silenced is null || h.Silenced == q.Silenced)
+            && (q.Reasons is not { Length: > 0 } || (h.Reason is { } r && q.Reasons.Contains(r))));
         var total = 0;
         var items = new List<AlertHeader>(Math.Min(q.Limit, 1000));
         foreach (var h in matches)

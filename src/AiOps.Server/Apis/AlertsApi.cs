@@ -40,7 +40,7 @@ public static class AlertsApi
         group.MapGet("/", ListAsync)
             .WithName("ListAlerts")
             .RequireAuthorization(Policies.Read)
-            .WithSummary("List alerts, newest first; filter by state, kind, severity, entity, metric and opening time")
+            .WithSummary("List alerts, newest first; filter by state, kind, severity, entity, metric, opening time and anomaly reason (point, pattern, level)")
             .ProducesValidationProblem();
         group.MapGet("/stream", StreamAsync)
             .WithName("StreamAlerts")
@@ -91,9 +91,10 @@ public static class AlertsApi
 
     private static async Task<Results<Ok<AlertPage>, ValidationProblem>> ListAsync(
         IClusterClient client, string? state, string? kind, string? severity, string? minSeverity, string? entityKind,
-        string? entityId, string? metric, DateTimeOffset? from, DateTimeOffset? to, bool? silenced, int? offset, int? limit)
+        string? entityId, string? metric, DateTimeOffset? from, DateTimeOffset? to, bool? silenced, string? reason, int? offset, int? limit)
     {
         var errors = new Dictionary<string, string[]>();
+        var reasons = AlertQueryParsing.ParseList<AnomalyReason>(reason, "reason", errors);
         var states = AlertQueryParsing.ParseList<AlertState>(state, "state", errors);
         var kinds = AlertQueryParsing.ParseList<AlertKind>(kind, "kind", errors);
         var severities = AlertQueryParsing.ParseList<AlertSeverity>(severity, "severity", errors);
@@ -118,6 +119,7 @@ public static class AlertsApi
             From = from?.UtcDateTime,
             To = to?.UtcDateTime,
             Silenced = silenced,
+            Reasons = reasons,
             Offset = offset ?? 0,
             Limit = limit ?? 100,
         });
