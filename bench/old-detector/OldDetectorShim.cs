@@ -11,6 +11,9 @@ public sealed partial class AnomalyDetector
     /// <summary>Not read: the old detector scored in UTC.</summary>
     public TimeZoneInfo? LocalTime { get; set; }
 
+    /// <summary>Read by the grains for an alert's reason: the old detector did not say which view found a point.</summary>
+    public AnomalyView LastView => AnomalyView.None;
+
     /// <summary>The newest timestamp seen, which the grains' catch-up after a restart asks for.</summary>
     public DateTime? LastTimestampUtc => _lastTicks == 0 ? null : new DateTime(_lastTicks, DateTimeKind.Utc);
 }
