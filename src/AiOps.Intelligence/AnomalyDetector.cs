@@ -373,7 +373,10 @@ public sealed class AnomalyDetector
     }
 
     /// <summary>The short-term level (EW mean of the last ~5 values) after <paramref name="v"/>.</summary>
-    private double NextShortMean(double v) => double.IsNaN(_shortMean) ? v : _shortMean + ShortLevelRate * (v - _shortMean);
+    private double NextShortMean(double v) => NextShortLevel(_shortMean, v);
+
+    /// <summary>The short-term level after <paramref name="v"/>, from <paramref name="level"/> (NaN: none yet, which starts it at the value).</summary>
+    private static double NextShortLevel(double level, double v) => double.IsNaN(level) ? v : level + ShortLevelRate * (v - level);
 
     /// <summary>The EW mean of the standardised seasonal residual after a residual <paramref name="sd"/> in units of <paramref name="scale"/>, from <paramref name="before"/> (NaN: the first, which starts it at 0).</summary>
     private static double NextSeasonEw(double before, double sd, double scale) =>
@@ -868,7 +871,7 @@ public sealed class AnomalyDetector
         {
             double v = Back(back);
             if (double.IsNaN(v)) continue;
-            double next = double.IsNaN(level) ? v : level + ShortLevelRate * (v - level);
+            double next = NextShortLevel(level, v);
             if (!double.IsNaN(level)) move = NextLevelStep(move, Math.Abs(next - level), k++);
             level = next;
         }
