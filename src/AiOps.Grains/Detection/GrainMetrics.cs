@@ -15,6 +15,8 @@ public sealed class GrainMetrics
         var meter = meterFactory.Create("AiOps");
         PointsScored = meter.CreateCounter<long>("aiops.anomaly.points_scored", "{point}", "Metric points scored by the online anomaly detectors.");
         AnomaliesDetected = meter.CreateCounter<long>("aiops.anomaly.detected", "{anomaly}", "Anomaly episodes opened (score at or above the alarm threshold), by entity kind and reason (point, pattern, level).");
+        TimerChecks = meter.CreateCounter<long>("aiops.entity.timer_checks", "{check}",
+            "Checks run by entity grains' timers, by timer: digest (every 2 s while telemetry arrives) and write (write-behind, every 15 s); each slows to once a minute while the entity receives nothing.");
         ForecastTraining = meter.CreateHistogram<double>("aiops.forecast.training.duration", "ms", "Time to train and run a spend forecast.");
         var trainer = BackgroundDetectorTrainer.Shared;
         meter.CreateObservableGauge("aiops.anomaly.training.queued", () => trainer.Queued, "{training}",
@@ -32,4 +34,9 @@ public sealed class GrainMetrics
     public Counter<long> AnomaliesDetected { get; }
 
     public Histogram<double> ForecastTraining { get; }
+
+    public Counter<long> TimerChecks { get; }
+
+    public static readonly KeyValuePair<string, object?> DigestTimer = new("timer", "digest");
+    public static readonly KeyValuePair<string, object?> WriteTimer = new("timer", "write");
 }

@@ -175,6 +175,7 @@ public sealed class CostCenterGrain(
         {
             _latest = run;
             _forecastProblem = null;
+            Woken(); // the breach rule and the digest see the new fit at the next check, within the digest interval
         }
         // The breach rule runs with the other rules (digest tick, scheduled deadlines), not here: a fit a read asked
         // for only arrives earlier, it decides nothing by itself.

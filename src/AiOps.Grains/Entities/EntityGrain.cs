@@ -31,6 +31,11 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     private EntityDigest? _lastDigest;
     private IGrainTimer? _persistTimer;
     private IGrainTimer? _digestTimer;
+    // The digest and write-behind timers' current periods (DigestInterval and PersistInterval, doubled after each check
+    // that found nothing to do, up to IdleCheckInterval), and whether anything arrived or changed since the last digest check.
+    private TimeSpan _digestPeriod;
+    private TimeSpan _persistPeriod;
+    private bool _activeSinceCheck;
     private IGrainTimer? _modelTimer;
     private readonly IPersistentState<DetectorState>? _models;
     private readonly DetectorSet _detectors;
@@ -92,8 +97,10 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
 
         // Spread timers so that thousands of grains activated together do not write at the same instant.
         var jitter = TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)Math.Max(1, _options.PersistInterval.TotalMilliseconds)));
-        _persistTimer = this.RegisterGrainTimer(PersistIfDirtyAsync, new GrainTimerCreationOptions(_options.PersistInterval + jitter, _options.PersistInterval));
-        _digestTimer = this.RegisterGrainTimer(PushDigestAsync, new GrainTimerCreationOptions(TimeSpan.FromMilliseconds(Random.Shared.Next(50, 500)), _options.DigestInterval));
+        _persistPeriod = _options.PersistInterval;
+        _persistTimer = this.RegisterGrainTimer(CheckPersistAsync, new GrainTimerCreationOptions(_options.PersistInterval + jitter, _persistPeriod));
+        _digestPeriod = _options.DigestInterval;
+        _digestTimer = this.RegisterGrainTimer(CheckDigestAsync, new GrainTimerCreationOptions(TimeSpan.FromMilliseconds(Random.Shared.Next(50, 500)), _digestPeriod));
     }
 
     /// <summary>
@@ -307,6 +314,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             State.SilenceSinceMs = metadata.MaxSilenceSeconds is null ? null : Time.GetUtcNow().ToUnixTimeMilliseconds();
         State.Metadata = metadata;
         State.Registered = true;
+        Woken();
         _detectors.LocalTime = LocalTime(metadata);
         await SaveAsync();
         await OnMetadataChangedAsync(previous);
@@ -326,7 +334,11 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
     protected virtual Task OnMetadataChangedAsync(EntityMetadata previous) => Task.CompletedTask;
 
     /// <summary>Saves state now (kinds whose non-telemetry facts changed).</summary>
-    protected Task SaveNowAsync() => SaveAsync();
+    protected Task SaveNowAsync()
+    {
+        Woken();
+        return SaveAsync();
+    }
 
     /// <summary>
     /// Adds a point the entity derived itself from the points it applied (a run's duration from its start and end), as
@@ -381,6 +393,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
             return;
         }
 
+        Woken();
         var nowMonth = MonthKey(Time.GetUtcNow().ToUnixTimeMilliseconds());
         _batchPublishedAtMs = batch.PublishedAtMs;
         // A batch names each metric once (its string table), so consecutive points of a metric share the string:
@@ -613,6 +626,7 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         var changed = signal.Firing ? State.FiringRules.Add(key) : State.FiringRules.Remove(key);
         if (!changed) return false;
         _dirty = true;
+        Woken();
         Signal(signal);
         return true;
     }
@@ -789,6 +803,58 @@ public abstract class EntityGrain : Grain, IEntityGrain, IStreamSubscriptionObse
         else
         {
             SignalEdge(RuleSignal(AlertKind.MissingTelemetry, "telemetry", false, now, silent, "telemetry arrives again", limit));
+        }
+    }
+
+    /// <summary>
+    /// The digest timer's tick. An entity that received nothing since the last tick and whose digest did not change checks
+    /// half as often as before (down to once per <see cref="EntityGrainOptions.IdleCheckInterval"/>); see <see cref="Woken"/>.
+    /// </summary>
+    private async Task CheckDigestAsync(CancellationToken cancellationToken)
+    {
+        Metrics.TimerChecks.Add(1, GrainMetrics.DigestTimer);
+        var before = _lastDigest;
+        var active = _activeSinceCheck;
+        _activeSinceCheck = false;
+        await PushDigestAsync(cancellationToken);
+        if (!active && ReferenceEquals(before, _lastDigest)) SlowDown(_digestTimer, ref _digestPeriod);
+    }
+
+    /// <summary>The write-behind timer's tick: saves a changed state; with nothing to save, checks half as often as before.</summary>
+    private Task CheckPersistAsync(CancellationToken cancellationToken)
+    {
+        Metrics.TimerChecks.Add(1, GrainMetrics.WriteTimer);
+        if (_dirty) return SaveAsync();
+        SlowDown(_persistTimer, ref _persistPeriod);
+        return Task.CompletedTask;
+    }
+
+    private void SlowDown(IGrainTimer? timer, ref TimeSpan period)
+    {
+        var longer = period * 2;
+        var next = longer > _options.IdleCheckInterval ? _options.IdleCheckInterval : longer;
+        if (timer is null || next <= period) return;
+        period = next;
+        timer.Change(next, next);
+    }
+
+    /// <summary>
+    /// Something arrived or changed (points applied, metadata, a rule edge): timers that had slowed down go back to their
+    /// periods at once, so the digest follows within <see cref="EntityGrainOptions.DigestInterval"/> and the state is
+    /// written within <see cref="EntityGrainOptions.PersistInterval"/>, as for an entity that was never idle.
+    /// </summary>
+    protected void Woken()
+    {
+        _activeSinceCheck = true;
+        if (_digestPeriod > _options.DigestInterval && _digestTimer is not null)
+        {
+            _digestPeriod = _options.DigestInterval;
+            _digestTimer.Change(_digestPeriod, _digestPeriod);
+        }
+        if (_persistPeriod > _options.PersistInterval && _persistTimer is not null)
+        {
+            _persistPeriod = _options.PersistInterval;
+            _persistTimer.Change(_persistPeriod, _persistPeriod);
         }
     }
 

@@ -11,6 +11,16 @@ public sealed class EntityGrainOptions
     /// <summary>How often an entity pushes its digest to the value grain (only when it changed).</summary>
     public TimeSpan DigestInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The longest wait between the timer checks of an entity that receives nothing. Its digest check and its write-behind
+    /// check each double their wait (from <see cref="DigestInterval"/> and <see cref="PersistInterval"/>) whenever they find
+    /// nothing to do, up to this; the next point applied, metadata change or rule edge brings both back at once, so an
+    /// active entity keeps both periods. Time-driven rules, freshness and silence do not wait for these checks: they have
+    /// deadlines of their own (<see cref="RuleCheckInterval"/>). At 10,000 idle entities the fixed periods woke the silo
+    /// about 5,700 times a second.
+    /// </summary>
+    public TimeSpan IdleCheckInterval { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How often each silo looks for rule deadlines that have passed (freshness of idle pipelines).</summary>
     public TimeSpan RuleCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 
