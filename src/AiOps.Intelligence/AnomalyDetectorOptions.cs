@@ -9,7 +9,10 @@ public sealed record AnomalyDetectorOptions
     /// <summary>Length of the windows the PCA subspace model is trained on.</summary>
     public int WindowLength { get; init; } = 12;
 
-    /// <summary>Rank of the PCA subspace.</summary>
+    /// <summary>
+    /// Rank of the PCA subspace. 0: chosen at each training by the broken-stick rule (measured, lower on 10 of 14
+    /// corpora; docs/intelligence.md, "The hand-set constants varied").
+    /// </summary>
     public int PcaRank { get; init; } = 3;
 
     /// <summary>Points before the first model training; scoring before that uses robust statistics only.</summary>

@@ -23,12 +23,18 @@ public sealed class PcaSubspace
     }
 
 
-    /// <summary>Fits the subspace with ML.NET RandomizedPca (single-threaded, deterministic seed).</summary>
+    /// <summary>
+    /// Fits the subspace with ML.NET RandomizedPca (single-threaded, deterministic seed). A <paramref name="rank"/> of 0
+    /// or less chooses it from the data: the leading components whose share of the windows' variance exceeds the
+    /// broken-stick expectation (what the same component of variance split at random among the window's free
+    /// directions would hold), at least one, at most half the window.
+    /// </summary>
     public static PcaSubspace Fit(IReadOnlyList<float[]> windows, int rank)
     {
         if (windows.Count == 0) throw new ArgumentException("no windows", nameof(windows));
         int dim = windows[0].Length;
-        rank = Math.Clamp(rank, 1, dim - 1);
+        bool choose = rank <= 0;
+        rank = choose ? Math.Max(1, dim / 2) : Math.Clamp(rank, 1, dim - 1);
         // degenerate data (flat lines, exact repeats): the subspace is just the mean
         var meanW = new float[dim];
         foreach (var w in windows) for (int i = 0; i < dim; i++) meanW[i] += w[i] / windows.Count;
@@ -37,7 +43,8 @@ public sealed class PcaSubspace
         if (energy / windows.Count < 1e-8) return new PcaSubspace(dim, 0, meanW, []);
         try
         {
-            return FitCore(windows, rank, dim);
+            var fit = FitCore(windows, rank, dim);
+            return choose ? fit.BrokenStick(windows) : fit;
         }
         catch (ArgumentOutOfRangeException)
         {
@@ -76,6 +83,47 @@ public sealed class PcaSubspace
             Array.Copy(dense, 0, basis, r * dim, Math.Min(dim, dense.Length));
         }
         return new PcaSubspace(dim, got, mean, basis);
+    }
+
+    /// <summary>
+    /// The leading components (by their variance over <paramref name="windows"/>) that beat the broken-stick rule: with
+    /// p free directions (the window less its mean, which each window has removed), the k-th largest of p shares of a
+    /// stick broken at random is expected to hold (1/p) Σ_{i=k..p} 1/i. A component above that holds structure; the
+    /// first one at or below it, and all after it, are taken for noise. At least one component is kept.
+    /// </summary>
+    private PcaSubspace BrokenStick(IReadOnlyList<float[]> windows)
+    {
+        int dim = Dimension;
+        if (Rank <= 1) return this;
+        var variance = new double[Rank];
+        double total = 0;
+        Span<float> c = stackalloc float[dim];
+        foreach (var w in windows)
+        {
+            for (int i = 0; i < dim; i++) { c[i] = w[i] - _mean[i]; total += (double)c[i] * c[i]; }
+            for (int r = 0; r < Rank; r++)
+            {
+                double dot = 0;
+                for (int i = 0; i < dim; i++) dot += _basis[r * dim + i] * c[i];
+                variance[r] += dot * dot;
+            }
+        }
+        if (total <= 0) return this;
+        var order = Enumerable.Range(0, Rank).OrderByDescending(r => variance[r]).ToArray();
+        int p = Math.Max(2, dim - 1);
+        int keep = 0;
+        while (keep < order.Length)
+        {
+            double expected = 0;
+            for (int i = keep + 1; i <= p; i++) expected += 1.0 / i;
+            expected /= p;
+            if (variance[order[keep]] / total <= expected) break;
+            keep++;
+        }
+        keep = Math.Max(1, keep);
+        var basis = new float[keep * dim];
+        for (int k = 0; k < keep; k++) Array.Copy(_basis, order[k] * dim, basis, k * dim, dim);
+        return new PcaSubspace(dim, keep, _mean, basis);
     }
 
     /// <summary>Squared Euclidean distance of <paramref name="window"/> to the subspace.</summary>
